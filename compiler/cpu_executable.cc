@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "compiler/cpu_executable.h"
+#include "compiler/runtime_support.h"
 
 namespace strata {
 
@@ -86,7 +87,10 @@ absl::Status CpuExecutable::Run(absl::Span<const Tensor> args, std::vector<Tenso
     descriptors[i] = &words[starts[i]];
     packed[i] = &descriptors[i];
   }
-  impl_->jit.entry(packed.data());
+  {
+    ScopedParallelPool pool(options.thread_pool);
+    impl_->jit.entry(packed.data());
+  }
 
   for (size_t i = 0; i < flags.size(); ++i) {
     if (flags[i] != std::numeric_limits<int64_t>::max()) {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "compiler/cpu_parallel.h"
 #include "compiler/cpu_tiling.h"
 #include "llvm/Support/raw_ostream.h"
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -151,6 +152,8 @@ absl::Status RunCpuPipeline(mlir::ModuleOp module, const CpuPipelineOptions& opt
     };
     pm.addPass(mlir::bufferization::createOneShotBufferizePass(bopts));
     AddCleanup(pm);
+    // Before any buffer leaves a loop: each parallel chunk keeps its own scratch buffers.
+    pm.addPass(CreateOutlineParallelLoopsPass());
     pm.addNestedPass<FuncOp>(mlir::bufferization::createBufferHoistingPass());
     pm.addNestedPass<FuncOp>(mlir::bufferization::createBufferLoopHoistingPass());
     pm.addNestedPass<FuncOp>(mlir::bufferization::createPromoteBuffersToStackPass(/*maxAllocSizeInBytes=*/4096, /*maxRank=*/4));
@@ -192,6 +195,7 @@ absl::Status RunCpuPipeline(mlir::ModuleOp module, const CpuPipelineOptions& opt
     pm.addPass(mlir::createConvertFuncToLLVMPass());
     pm.addPass(mlir::createUBToLLVMConversionPass());
     pm.addPass(mlir::createReconcileUnrealizedCastsPass());
+    pm.addPass(CreateLowerParallelCallsPass());
     absl::Status s = Run(pm, module, "LLVM conversion");
     dump("LLVM dialect");
     return s;

@@ -13,6 +13,8 @@
 // lowers contractions to outer products (FMAs) and n-D transfers to 1-D loads/stores.
 #include "compiler/cpu_tiling.h"
 
+#include "compiler/cpu_parallel.h"
+
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -198,6 +200,35 @@ bool AllZero(llvm::ArrayRef<int64_t> v) {
   return llvm::all_of(v, [](int64_t x) { return x == 0; });
 }
 
+int64_t Volume(LinalgOp op) {
+  int64_t v = 1;
+  for (int64_t d : op.getStaticLoopRanges()) {
+    if (d == mlir::ShapedType::kDynamic) return -1;
+    v *= d;
+  }
+  return v;
+}
+
+// Rough run time of a root (and the contraction fused into it) in ns, for the parallel-loop
+// decision: vectorized contractions do ~50 multiply-adds per ns on one core, depthwise
+// convolutions and pooling fewer, elementwise code ~2 elements per ns (memory bound).
+int64_t EstimatedCostNs(LinalgOp root, mlir::Operation* fused_contraction) {
+  auto cost = [](LinalgOp op) -> int64_t {
+    const int64_t v = std::max<int64_t>(Volume(op), 0);
+    switch (KindOf(op)) {
+      case Kind::kMatmul:
+      case Kind::kBatchMatmul:
+      case Kind::kConv2D: return v / 50;
+      case Kind::kDepthwise:
+      case Kind::kPooling: return v / 16;
+      default: return v / 2;
+    }
+  };
+  int64_t total = cost(root);
+  if (fused_contraction) total += cost(mlir::cast<LinalgOp>(fused_contraction));
+  return total;
+}
+
 void MarkLoops(llvm::ArrayRef<mlir::LoopLikeOpInterface> loops) {
   for (mlir::LoopLikeOpInterface l : loops) l->setAttr(kTileLoopAttr, mlir::UnitAttr::get(l->getContext()));
 }
@@ -263,6 +294,7 @@ void TileAndFuseRoots(FuncOp func, const TilingOptions& o) {
         rewriter, mlir::cast<mlir::TilingInterface>(root.getOperation()), options);
     if (mlir::failed(result)) continue;
     MarkLoops(result->loops);
+    MarkParallelLoop(result->loops, EstimatedCostNs(root, config.contraction));
     for (mlir::OpResult r : root->getResults()) {
       if (mlir::Value replacement = result->replacements.lookup(r)) rewriter.replaceAllUsesWith(r, replacement);
     }
@@ -286,6 +318,7 @@ void PeelTileLoops(FuncOp func) {
     rewriter.setInsertionPoint(loop);
     if (mlir::failed(mlir::scf::peelForLoopAndSimplifyBounds(rewriter, loop, partial)) || !partial) continue;
     partial->removeAttr(kTileLoopAttr);
+    ClearParallelMark(partial);  // one iteration
     // The remainder holds copies of the inner tile loops: peel those too.
     partial.walk([&](mlir::scf::ForOp inner) {
       if (inner->hasAttr(kTileLoopAttr)) loops.push_back(inner);
@@ -358,15 +391,6 @@ mlir::LogicalResult Simplify(FuncOp func) {
   mlir::tensor::populateFoldTensorEmptyPatterns(patterns);
   AddCanonicalizations(patterns);
   return mlir::applyPatternsAndFoldGreedily(func, std::move(patterns));
-}
-
-int64_t Volume(LinalgOp op) {
-  int64_t v = 1;
-  for (int64_t d : op.getStaticLoopRanges()) {
-    if (d == mlir::ShapedType::kDynamic) return -1;
-    v *= d;
-  }
-  return v;
 }
 
 void Vectorize(FuncOp func) {

@@ -100,6 +100,7 @@ absl::StatusOr<JitFunction> JitCompile(mlir::ModuleOp module, const std::string&
     bind("_mlir_memref_to_llvm_aligned_alloc", &RuntimeAlignedAlloc);
     bind("_mlir_memref_to_llvm_alloc", &RuntimeAlloc);
     bind("_mlir_memref_to_llvm_free", &RuntimeFree);
+    bind("strata_parallel_for", &strata_parallel_for);
     return symbols;
   });
   auto entry = out.engine->lookupPacked(absl::StrCat("_mlir_ciface_", function));

@@ -2,9 +2,12 @@
 #include "compiler/runtime_support.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+
+#include "runtime/thread_pool.h"
 
 namespace strata {
 
@@ -83,4 +86,33 @@ void RuntimeFree(void* user) {
   std::free(h.raw);
 }
 
+namespace {
+thread_local ThreadPool* parallel_pool = nullptr;
+std::atomic<int64_t> parallel_loops{0};
+std::atomic<int64_t> split_parallel_loops{0};
+}  // namespace
+
+ParallelLoopCounters GetParallelLoopCounters() {
+  return {parallel_loops.load(std::memory_order_relaxed), split_parallel_loops.load(std::memory_order_relaxed)};
+}
+
+ScopedParallelPool::ScopedParallelPool(ThreadPool* pool) : previous_(parallel_pool) { parallel_pool = pool; }
+ScopedParallelPool::~ScopedParallelPool() { parallel_pool = previous_; }
+
 }  // namespace strata
+
+extern "C" void strata_parallel_for(void (*task)(void*, int64_t, int64_t), void* context, int64_t n,
+                                    int64_t cost_per_item) {
+  strata::parallel_loops.fetch_add(1, std::memory_order_relaxed);
+  strata::ThreadPool* pool = strata::parallel_pool;
+  if (pool == nullptr || pool->NumChunks(n, cost_per_item) <= 1) {
+    if (n > 0) task(context, 0, n);
+    return;
+  }
+  strata::split_parallel_loops.fetch_add(1, std::memory_order_relaxed);
+  // Chunks run with no pool: a chunk that reaches another parallel loop runs it serially.
+  pool->ParallelFor(n, cost_per_item, [task, context](int64_t begin, int64_t end) {
+    strata::ScopedParallelPool serial(nullptr);
+    task(context, begin, end);
+  });
+}

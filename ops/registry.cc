@@ -30,6 +30,11 @@ absl::Status OpRegistry::Register(OpRegistration reg) {
   if (name.empty()) return absl::InvalidArgumentError("cannot register an op without a name");
   if (ops_.count(name)) return absl::AlreadyExistsError(absl::StrCat("op '", name, "' is registered twice"));
   if (!reg.shape_fn) reg.shape_fn = UnknownShapes;
+  if (auto pending = pending_grads_.find(name); pending != pending_grads_.end()) {
+    if (reg.grad) return absl::AlreadyExistsError(absl::StrCat("op '", name, "' has two gradient functions"));
+    reg.grad = std::move(pending->second);
+    pending_grads_.erase(pending);
+  }
   ops_.emplace(name, std::make_unique<OpRegistration>(std::move(reg)));
   return absl::OkStatus();
 }
@@ -53,12 +58,31 @@ std::vector<std::string> OpRegistry::ListOps() const {
   return names;
 }
 
+absl::Status OpRegistry::RegisterGradient(std::string_view op, GradFn fn) {
+  absl::MutexLock lock(&mu_);
+  if (!fn) return absl::InvalidArgumentError(absl::StrCat("null gradient function for op '", Absl(op), "'"));
+  auto it = ops_.find(op);
+  GradFn* slot = it != ops_.end() ? &it->second->grad : &pending_grads_[std::string(op)];
+  if (*slot) return absl::AlreadyExistsError(absl::StrCat("op '", Absl(op), "' has two gradient functions"));
+  *slot = std::move(fn);
+  return absl::OkStatus();
+}
+
+std::vector<std::string> OpRegistry::GradientsWithoutOps() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> names;
+  for (const auto& [name, fn] : pending_grads_) names.push_back(name);
+  return names;
+}
+
 OpDefBuilder::OpDefBuilder(std::string op_name) : name_(std::move(op_name)) {}
 OpDefBuilder& OpDefBuilder::Input(std::string spec) { inputs_.push_back(std::move(spec)); return *this; }
 OpDefBuilder& OpDefBuilder::Output(std::string spec) { outputs_.push_back(std::move(spec)); return *this; }
 OpDefBuilder& OpDefBuilder::Attr(std::string spec) { attrs_.push_back(std::move(spec)); return *this; }
 OpDefBuilder& OpDefBuilder::SetShapeFn(ShapeFn fn) { shape_fn_ = std::move(fn); return *this; }
 OpDefBuilder& OpDefBuilder::SetLowering(LowerFn fn) { lower_ = std::move(fn); return *this; }
+OpDefBuilder& OpDefBuilder::SetGradient(GradFn fn) { grad_ = std::move(fn); return *this; }
+OpDefBuilder& OpDefBuilder::SetHostKernel(HostKernelFn fn) { host_kernel_ = std::move(fn); return *this; }
 OpDefBuilder& OpDefBuilder::SetIsStateful() { stateful_ = true; return *this; }
 OpDefBuilder& OpDefBuilder::SetIsCommutative() { commutative_ = true; return *this; }
 OpDefBuilder& OpDefBuilder::SetIsAggregate() { aggregate_ = true; return *this; }
@@ -323,6 +347,8 @@ absl::StatusOr<OpRegistration> OpDefBuilder::Finalize() const {
   def.set_summary(summary_);
   reg.shape_fn = shape_fn_;
   reg.lower = lower_;
+  reg.grad = grad_;
+  reg.host_kernel = host_kernel_;
   return reg;
 }
 
@@ -331,6 +357,14 @@ OpRegisterer::OpRegisterer(const OpDefBuilder& builder) {
   absl::Status s = reg.ok() ? OpRegistry::Global().Register(*std::move(reg)) : reg.status();
   if (!s.ok()) {
     std::fprintf(stderr, "strata: invalid op registration: %s\n", std::string(s.message()).c_str());
+    std::abort();
+  }
+}
+
+GradientRegisterer::GradientRegisterer(std::string_view op, GradFn fn) {
+  absl::Status s = OpRegistry::Global().RegisterGradient(op, std::move(fn));
+  if (!s.ok()) {
+    std::fprintf(stderr, "strata: invalid gradient registration: %s\n", std::string(s.message()).c_str());
     std::abort();
   }
 }

@@ -36,6 +36,13 @@ namespace strata {
 
 class InferenceContext;
 using ShapeFn = std::function<absl::Status(InferenceContext&)>;
+// Appends the op's gradient graph (ops/gradient.h).
+class GradientContext;
+using GradFn = std::function<absl::Status(GradientContext&)>;
+// Computes the op on the host from input tensors (ops/host_kernel.h): for ops whose output
+// shapes depend on input values (Where, NonMaxSuppression, ...), run between compiled parts.
+class HostKernelContext;
+using HostKernelFn = std::function<absl::Status(HostKernelContext&)>;
 
 struct OpRegistration {
   tf::OpDef def;
@@ -44,6 +51,10 @@ struct OpRegistration {
   // Lowers the op to primitives (ops/lowering.h); null for ops that cannot be compiled
   // (placeholders, variables, control flow, ... are handled by the runtime).
   LowerFn lower;
+  // Null for ops that are not differentiable (or whose gradient is not written yet).
+  GradFn grad;
+  // Null for ops that have a lowering (the host evaluator runs lowerings on the host).
+  HostKernelFn host_kernel;
 };
 
 class OpRegistry {
@@ -57,10 +68,19 @@ class OpRegistry {
   // NotFound: "Op type not registered 'Foo'".
   absl::StatusOr<const OpRegistration*> Lookup(std::string_view op) const;
   std::vector<std::string> ListOps() const;  // sorted
+  // Attaches a gradient function to an op registered elsewhere, so that ops/*_grad.cc can keep
+  // one category's gradients in one file (REGISTER_GRADIENT). Works in either static-init
+  // order: a gradient for an op not registered yet waits until the op is. AlreadyExists when
+  // the op already has a gradient. Meant for static initialization (readers of
+  // OpRegistration::grad do not lock).
+  absl::Status RegisterGradient(std::string_view op, GradFn fn);
+  // Ops that were given a gradient but never registered (a misspelt name); for tests.
+  std::vector<std::string> GradientsWithoutOps() const;
 
  private:
   mutable absl::Mutex mu_;
   std::map<std::string, std::unique_ptr<OpRegistration>, std::less<>> ops_;
+  std::map<std::string, GradFn, std::less<>> pending_grads_;  // for ops not registered yet
 };
 
 class OpDefBuilder {
@@ -71,6 +91,8 @@ class OpDefBuilder {
   OpDefBuilder& Attr(std::string spec);
   OpDefBuilder& SetShapeFn(ShapeFn fn);
   OpDefBuilder& SetLowering(LowerFn fn);
+  OpDefBuilder& SetGradient(GradFn fn);
+  OpDefBuilder& SetHostKernel(HostKernelFn fn);
   OpDefBuilder& SetIsStateful();
   OpDefBuilder& SetIsCommutative();
   OpDefBuilder& SetIsAggregate();
@@ -85,6 +107,8 @@ class OpDefBuilder {
   std::vector<std::string> inputs_, outputs_, attrs_;
   ShapeFn shape_fn_;
   LowerFn lower_;
+  GradFn grad_;
+  HostKernelFn host_kernel_;
   bool stateful_ = false, commutative_ = false, aggregate_ = false, uninit_ = false;
   std::string summary_;
 };
@@ -95,9 +119,16 @@ struct OpRegisterer {
   OpRegisterer(const OpDefBuilder& builder);  // NOLINT: implicit by design (REGISTER_OP)
 };
 
+// REGISTER_GRADIENT("MatMul", MatMulGrad): like OpRegisterer, aborts at start-up on a conflict.
+struct GradientRegisterer {
+  GradientRegisterer(std::string_view op, GradFn fn);
+};
+
 #define STRATA_CONCAT_INNER(a, b) a##b
 #define STRATA_CONCAT(a, b) STRATA_CONCAT_INNER(a, b)
 #define REGISTER_OP(name) \
   static ::strata::OpRegisterer STRATA_CONCAT(strata_op_registerer_, __COUNTER__) = ::strata::OpDefBuilder(name)
+#define REGISTER_GRADIENT(op, fn) \
+  static ::strata::GradientRegisterer STRATA_CONCAT(strata_grad_registerer_, __COUNTER__)(op, fn)
 
 }  // namespace strata
