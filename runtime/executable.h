@@ -15,6 +15,7 @@
 namespace strata {
 
 class ThreadPool;
+class VariableStore;  // runtime/variables.h
 
 // What one compiled call computes. The graph has been pruned to what `results` need, shape
 // inference has run with the fed shapes (every tensor on the path has a static shape), and
@@ -33,6 +34,8 @@ struct CompileRequest {
 struct RunOptions {
   // Intra-op parallelism; null runs on the calling thread.
   ThreadPool* thread_pool = nullptr;
+  // The variables state ops read and update; null when the caller has none (no Session).
+  VariableStore* variables = nullptr;
 };
 
 class Executable {

@@ -9,6 +9,7 @@
 #include "runtime/backends.h"
 #include "runtime/run_request.h"
 #include "runtime/specialize.h"
+#include "runtime/staged.h"
 
 namespace strata {
 
@@ -98,7 +99,14 @@ Session::PlanOrError Session::Compile(const ResolvedRequest& request) {
   plan->specialized = *std::move(specialized);
   if (plan->specialized.results.empty()) return std::shared_ptr<const Plan>(std::move(plan));
   absl::StatusOr<std::unique_ptr<Executable>> executable;
-  {
+  if (plan->specialized.needs_host_stages) {
+    // Host ops with data-dependent shapes: clusters compile when they first run (staged.h).
+    SpecializedGraph& sg = plan->specialized;
+    absl::StatusOr<std::unique_ptr<StagedExecutable>> staged =
+        StagedExecutable::Create(std::move(sg.graph), sg.args, sg.results, backend_.get(), &compile_mu_);
+    if (!staged.ok()) return staged.status();
+    executable = std::unique_ptr<Executable>(*std::move(staged));
+  } else {
     std::lock_guard<std::mutex> lock(compile_mu_);
     executable = backend_->Compile(plan->specialized.MakeCompileRequest("main"));
   }
@@ -166,6 +174,7 @@ absl::Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& fee
     for (int f : sg.arg_feeds) args.push_back(*request->feeds[f].value);
     RunOptions run_options;
     run_options.thread_pool = thread_pool_.get();
+    run_options.variables = &variables_;
     if (absl::Status s = plan.executable->Run(args, &results, run_options); !s.ok()) return s;
     if (results.size() != sg.results.size()) {
       return absl::InternalError(absl::StrCat("the ", backend_->name(), " executable returned ", results.size(),
@@ -173,7 +182,9 @@ absl::Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& fee
     }
     for (size_t i = 0; i < results.size(); ++i) {
       const Output& r = sg.results[i];
-      if (!results[i].valid() || results[i].dtype() != BaseDType(r.dtype()) || results[i].shape() != r.shape()) {
+      // Staged graphs may have data-dependent dims (-1) in r.shape().
+      if (!results[i].valid() || results[i].dtype() != BaseDType(r.dtype()) ||
+          !results[i].shape().IsCompatibleWith(r.shape())) {
         return absl::InternalError(absl::StrCat(
             "the ", backend_->name(), " executable returned ", results[i].valid() ? results[i].DebugString(0) : "an invalid tensor",
             " for '", r.name(), "', expected ", DTypeName(BaseDType(r.dtype())), r.shape().ToString()));

@@ -38,6 +38,7 @@
 #include "proto/graph.pb.h"
 #include "runtime/executable.h"
 #include "runtime/thread_pool.h"
+#include "runtime/variables.h"
 
 namespace strata {
 
@@ -109,6 +110,8 @@ class Session {
   // The backend's name ("cpu", "reference", or a custom backend's).
   std::string backend_name() const;
   int num_threads() const { return thread_pool_ ? thread_pool_->num_threads() : 1; }
+  // The variables (VariableV2 values) this session holds; they persist across Run calls.
+  VariableStore& variables() { return variables_; }
 
  private:
   struct Plan;
@@ -124,6 +127,7 @@ class Session {
   std::unique_ptr<Graph> graph_;
   std::shared_ptr<Backend> backend_;
   std::unique_ptr<ThreadPool> thread_pool_;
+  VariableStore variables_;
 
   mutable std::mutex cache_mu_;
   absl::flat_hash_map<std::string, std::shared_future<PlanOrError>> cache_;  // guarded by cache_mu_

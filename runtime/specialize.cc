@@ -199,12 +199,25 @@ Computation FindComputation(const std::vector<Output>& results, const absl::flat
   return c;
 }
 
-absl::Status CheckComputable(const std::vector<Node*>& order, const Computation& c, const ResolvedRequest& request) {
+bool IsHostOp(const Node& n) { return !n.op_registration().lower && n.op_registration().host_kernel; }
+
+// Whether the computation runs host kernels (then shapes may depend on data: runtime/staged.h).
+bool NeedsHostStages(const Computation& c) {
+  for (const Node* n : c.computed) {
+    if (IsHostOp(*n)) return true;
+  }
+  return false;
+}
+
+absl::Status CheckComputable(const std::vector<Node*>& order, const Computation& c, const ResolvedRequest& request,
+                             bool staged) {
   // In topological order, so that the node reported is where the problem starts.
   for (const Node* n : order) {
     auto used = c.used_outputs.find(n);
     if (used == c.used_outputs.end()) continue;
-    for (int i = 0; i < n->num_outputs(); ++i) {
+    // Staged graphs are specialized again, cluster by cluster, once the data-dependent shapes
+    // are known; those checks happen then.
+    for (int i = 0; i < n->num_outputs() && !staged; ++i) {
       const Shape& shape = n->output_shape(i);
       if (!used->second.contains(i) || shape.IsFullyDefined()) continue;
       std::string fed;
@@ -216,7 +229,7 @@ absl::Status CheckComputable(const std::vector<Node*>& order, const Computation&
           fed.empty() ? "nothing fed" : fed,
           "); strata compiles static shapes only (a data-dependent shape cannot be compiled)"));
     }
-    if (c.computed.contains(n) && !n->op_registration().lower) {
+    if (c.computed.contains(n) && !n->op_registration().lower && !IsHostOp(*n)) {
       if (n->op() == "Placeholder") return absl::InternalError(absl::StrCat(n->Describe(), " is not fed"));
       return absl::UnimplementedError(NoLoweringMessage(*n));
     }
@@ -361,7 +374,8 @@ absl::StatusOr<SpecializedGraph> SpecializeGraph(const Graph& graph, const tf::G
   const Computation computation = FindComputation(results, arg_nodes);
   absl::StatusOr<std::vector<Node*>> order = p.TopologicalOrder();
   if (!order.ok()) return order.status();
-  if (absl::Status s = CheckComputable(*order, computation, request); !s.ok()) return s;
+  sg.needs_host_stages = NeedsHostStages(computation);
+  if (absl::Status s = CheckComputable(*order, computation, request, sg.needs_host_stages); !s.ok()) return s;
   if (results.empty()) return sg;  // every fetch is fed or folded: nothing to compile
 
   // ---- 5. The graph the backend compiles ----
@@ -385,7 +399,8 @@ absl::StatusOr<SpecializedGraph> SpecializeGraph(const Graph& graph, const tf::G
   }
   for (const Output& r : results) {
     Node* n = sg.graph->FindNode(r.node->name());
-    if (n == nullptr || r.index >= n->num_outputs() || !n->output_shape(r.index).IsFullyDefined()) {
+    if (n == nullptr || r.index >= n->num_outputs() ||
+        (!sg.needs_host_stages && !n->output_shape(r.index).IsFullyDefined())) {
       return absl::InternalError(absl::StrCat("result '", r.name(), "' did not survive building the graph to compile"));
     }
     sg.results.emplace_back(n, r.index);

@@ -48,6 +48,9 @@ struct SpecializedGraph {
   std::vector<Output> results;
   std::vector<Tensor> constants;           // folded fetches
   std::vector<FetchSource> fetch_sources;  // one per fetch, in fetch order
+  // The computation runs host kernels (ops/host_kernel.h), so some shapes may be known only at
+  // run time: `graph` runs as a StagedExecutable (runtime/staged.h), not as one compiled call.
+  bool needs_host_stages = false;
 
   // What Compile needs. Results empty means there is nothing to compile or run.
   CompileRequest MakeCompileRequest(std::string name) const;
