@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "graph/graph_def_io.h"
 #include "runtime/backends.h"
+#include "runtime/optimizer_expansion.h"
 #include "runtime/run_request.h"
 #include "runtime/specialize.h"
 #include "runtime/staged.h"
@@ -56,6 +57,12 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(const tf::GraphDef& gra
 
 void Session::Init(const tf::GraphDef& graph_def, const OpRegistry* registry, SessionOptions options) {
   graph_def_ = graph_def;
+  // Optimizer updates become compiled arithmetic + Assigns (runtime/optimizer_expansion.h).
+  if (absl::Status s = ExpandOptimizerOps(&graph_def_); !s.ok()) {
+    init_status_ = absl::Status(s.code(), absl::StrCat("Session: ", s.message()));
+    graph_ = std::make_unique<Graph>(registry);
+    return;
+  }
   ImportOptions import;
   import.registry = registry;
   import.infer_shapes = true;

@@ -156,6 +156,7 @@ absl::Status StagedExecutable::Run(absl::Span<const Tensor> args, std::vector<Te
   // Every tensor computed so far, by canonical name.
   absl::flat_hash_map<std::string, Tensor> values = constants_;
   for (size_t i = 0; i < args.size(); ++i) values[arg_names_[i]] = args[i];
+  const absl::flat_hash_set<std::string> is_arg(arg_names_.begin(), arg_names_.end());
   absl::flat_hash_map<std::string, const Node*> uninitialized;  // variable outputs without a value
   auto value_of = [&](const std::string& name) -> absl::StatusOr<Tensor> {
     auto it = values.find(name);
@@ -215,6 +216,8 @@ absl::Status StagedExecutable::Run(absl::Span<const Tensor> args, std::vector<Te
         if (options.variables == nullptr) {
           return n->Annotate(absl::FailedPreconditionError("variables need a Session (no variable store given)"));
         }
+        // A fed value must not become the variable's storage: the caller still owns it.
+        if (n->inputs().size() > 1 && is_arg.contains(CanonicalTensorName(n->inputs()[1]))) inputs[1] = inputs[1].Clone();
         outs = RunStateOp(*n, inputs, *options.variables);
       } else {
         outs = RunHostKernel(*n, inputs);
