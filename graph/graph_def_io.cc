@@ -19,6 +19,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/text_format.h"
+#include "graph/file_util.h"
 #include "graph/shape_inference.h"
 
 namespace strata {
@@ -344,31 +345,7 @@ absl::StatusOr<tf::GraphDef> ReadGraphDefFile(const std::string& path) {
 
 absl::Status WriteGraphDefFile(const tf::GraphDef& def, const std::string& path) {
   std::string bytes = FormatOf(path) == Format::kText ? GraphDefToText(def) : SerializeGraphDef(def);
-  std::string tmp = absl::StrCat(path, ".tmp.", getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return absl::PermissionDeniedError(absl::StrCat("cannot write '", path, "': ", std::strerror(errno)));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return absl::DataLossError(absl::StrCat("writing '", path, "' failed: ", std::strerror(e)));
-    }
-    done += static_cast<size_t>(w);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return absl::DataLossError(absl::StrCat("writing '", path, "' failed: ", std::strerror(errno)));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.c_str());
-    return absl::DataLossError(absl::StrCat("cannot rename into '", path, "': ", std::strerror(e)));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, bytes);
 }
 
 absl::StatusOr<std::unique_ptr<Graph>> LoadGraph(const std::string& path, const ImportOptions& options) {

@@ -112,6 +112,14 @@ class Session {
   int num_threads() const { return thread_pool_ ? thread_pool_->num_threads() : 1; }
   // The variables (VariableV2 values) this session holds; they persist across Run calls.
   VariableStore& variables() { return variables_; }
+  // Checkpoints (runtime/checkpoint.h): all variables with values (or `names`) to `path`, and
+  // back. A failed restore leaves every variable as it was.
+  absl::Status Save(const std::string& path, const std::vector<std::string>& names = {}) const;
+  absl::Status Restore(const std::string& path, const std::vector<std::string>& names = {});
+  // A frozen inference graph: what `outputs` (node names) need, with each variable replaced by
+  // a Const of its current value. FailedPrecondition names an uninitialized variable;
+  // InvalidArgument an op that would still update state (Assign, an optimizer step).
+  absl::StatusOr<tf::GraphDef> Freeze(const std::vector<std::string>& outputs) const;
 
  private:
   struct Plan;
