@@ -2,11 +2,13 @@
 #include "runtime/variables.h"
 
 #include <algorithm>
+#include <random>
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "graph/attr_value.h"
 #include "graph/dtype_visit.h"
+#include "runtime/random_kernels.h"
 
 namespace strata {
 
@@ -31,6 +33,16 @@ std::vector<std::string> VariableStore::Names() const {
   return names;
 }
 
+int64_t VariableStore::NextDraw(const std::string& node) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return draws_[node]++;
+}
+
+uint64_t VariableStore::RandomSeed() {
+  std::random_device device;
+  return (static_cast<uint64_t>(device()) << 32) ^ device();
+}
+
 std::string VariableName(const Node& variable) {
   std::string shared;
   if (GetAttr(variable.attrs(), "shared_name", &shared).ok() && !shared.empty()) return shared;
@@ -38,7 +50,8 @@ std::string VariableName(const Node& variable) {
 }
 
 bool IsStateOp(const Node& n) {
-  return n.op() == "VariableV2" || n.op() == "Assign" || n.op() == "AssignAdd" || n.op() == "AssignSub";
+  return n.op() == "VariableV2" || n.op() == "Assign" || n.op() == "AssignAdd" || n.op() == "AssignSub" ||
+         IsRandomOp(n);
 }
 
 absl::Status UninitializedError(const Node& variable) {
@@ -88,6 +101,7 @@ absl::StatusOr<Tensor> AddInto(const Tensor& current, const Tensor& delta, bool 
 
 absl::StatusOr<std::vector<Tensor>> RunStateOp(const Node& n, const std::vector<Tensor>& inputs, VariableStore& store) {
   if (n.op() == "VariableV2") return std::vector<Tensor>{store.Get(VariableName(n))};
+  if (IsRandomOp(n)) return RunRandomOp(n, inputs, store);
 
   absl::StatusOr<const Node*> var = RefVariable(n);
   if (!var.ok()) return var.status();

@@ -1,7 +1,7 @@
 // Variables: the tensors a Session keeps across Run calls, and the state ops that read and
-// update them (VariableV2, Assign, AssignAdd, AssignSub: ops/state_ops.cc). The staged runner
-// (runtime/staged.h) executes state ops on the host against the Session's VariableStore, between
-// compiled clusters: a training step reads the variables, runs one compiled cluster, and stores
+// update them (VariableV2, Assign, AssignAdd, AssignSub: ops/state_ops.cc; also the random ops,
+// whose draw counters live here: runtime/random_kernels.h). The staged runner (runtime/staged.h)
+// executes state ops on the host against the Session's VariableStore, between compiled clusters: a training step reads the variables, runs one compiled cluster, and stores
 // the new values (tensors change hands by reference; nothing is copied).
 #pragma once
 
@@ -23,9 +23,17 @@ class VariableStore {
   void Set(const std::string& name, Tensor value);
   std::vector<std::string> Names() const;  // sorted
 
+  // Random ops' state (runtime/random_kernels.h): how many times `node` has drawn before
+  // (0, 1, 2, ...), and a seed drawn once per store for ops without seeds.
+  int64_t NextDraw(const std::string& node);
+  uint64_t unseeded_seed() const { return unseeded_seed_; }
+
  private:
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, Tensor> values_;  // guarded by mu_
+  absl::flat_hash_map<std::string, int64_t> draws_;  // guarded by mu_
+  const uint64_t unseeded_seed_ = RandomSeed();
+  static uint64_t RandomSeed();
 };
 
 // The name a variable node's value is stored under: its shared_name attr, else its node name.
