@@ -1,6 +1,6 @@
 // Array ops: graph inputs and constants (Placeholder, Const), identities, and the ops that
 // rearrange a tensor without computing on its elements (Reshape, Transpose, ConcatV2, Pack,
-// ...), plus the shape-producing ops (Shape, Size, Rank, Fill, Range).
+// ReverseV2, ...), plus the shape-producing ops (Shape, Size, Rank, Fill, Range).
 //
 // Schemas follow tensorflow/core/ops/array_ops.cc (and no_op.cc, math_ops.cc for Range).
 // Besides shapes, several shape functions compute small static values: TensorFlow graphs
@@ -9,8 +9,9 @@
 // tensors of at most kMaxValueElements elements; bigger or float tensors are left to
 // constant folding.
 //
-// The lowerings attached here live in ops/array_lowering.h (array_lowering.cc). Placeholder
-// has none (the runtime feeds it) and NoOp has none (it is only ever a target).
+// The lowerings attached here live in ops/array_lowering.h (array_lowering.cc), except
+// ReverseV2's, which sits next to its schema. Placeholder has none (the runtime feeds it) and
+// NoOp has none (it is only ever a target).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -721,6 +722,50 @@ absl::Status OneHotShape(InferenceContext& c) {
   return absl::OkStatus();
 }
 
+// ---------------------------------------------------------------------------------------------
+// ReverseV2.
+
+// The distinct dims that `axis` names for a rank-`rank` tensor (negative axes count from the
+// end); errors for an axis out of range or named twice, as TF's shape function and kernel say.
+absl::StatusOr<std::vector<int64_t>> ReverseAxes(const std::vector<int64_t>& axis, int rank) {
+  std::vector<bool> seen(rank, false);
+  std::vector<int64_t> dims;
+  for (size_t i = 0; i < axis.size(); ++i) {
+    const int64_t canonical = axis[i] < 0 ? axis[i] + rank : axis[i];
+    if (canonical < 0 || canonical >= rank) {
+      return absl::InvalidArgumentError(absl::StrCat("'axis'[", i, "] = ", axis[i], " is out of valid range [", -rank,
+                                                     ", ", rank, ") for a tensor of rank ", rank));
+    }
+    if (seen[canonical]) return absl::InvalidArgumentError(absl::StrCat("axis ", canonical, " specified more than once"));
+    seen[canonical] = true;
+    dims.push_back(canonical);
+  }
+  return dims;
+}
+
+absl::Status ReverseV2Shape(InferenceContext& c) {
+  const Shape& in = c.input(0);
+  Shape unused;
+  ARRAY_OPS_RETURN_IF_ERROR(c.WithRank(c.input(1), 1, &unused));
+  if (in.rank() > 8) return c.Error("reverse does not work on tensors with more than 8 dimensions (shape %s)", in.ToString());
+  const Tensor* axis = c.input_tensor(1);
+  if (axis != nullptr && in.has_rank()) {
+    absl::StatusOr<std::vector<int64_t>> dims = ReverseAxes(ElementsAsInt64(*axis), in.rank());
+    if (!dims.ok()) return dims.status();
+  }
+  c.set_output(0, in);
+  return absl::OkStatus();
+}
+
+absl::Status ReverseV2Lowering(LoweringContext& c) {
+  absl::StatusOr<std::vector<int64_t>> axis = c.ConstantInputAsInts(1);
+  if (!axis.ok()) return axis.status();
+  absl::StatusOr<std::vector<int64_t>> dims = ReverseAxes(*axis, c.input(0).rank());
+  if (!dims.ok()) return dims.status();
+  c.set_output(0, c.b().Reverse(c.input(0), *dims));
+  return absl::OkStatus();
+}
+
 #undef ARRAY_OPS_RETURN_IF_ERROR
 
 }  // namespace
@@ -834,6 +879,16 @@ REGISTER_OP("Unpack")
     .Attr("axis: int = 0")
     .SetShapeFn(UnpackShape)
     .SetLowering(array_lowering::Unpack);
+
+REGISTER_OP("ReverseV2")
+    .Input("tensor: T")
+    .Input("axis: Tidx")
+    .Output("output: T")
+    .Attr("Tidx: {int32, int64} = DT_INT32")
+    .Attr("T: {uint8, int8, uint16, int16, int32, uint32, int64, uint64, bool, bfloat16, half, float, double, "
+          "complex64, complex128, string}")
+    .SetShapeFn(ReverseV2Shape)
+    .SetLowering(ReverseV2Lowering);
 
 REGISTER_OP("Shape")
     .Input("input: T")

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "graph/shape.h"
 #include "graph/shape_inference.h"
 #include "graph/tensor.h"
@@ -405,6 +406,35 @@ OpDefBuilder ArgOp(std::string name) {
   return b;
 }
 
+// max(min(t, clip_value_max), clip_value_min), as TF's ClipOp computes it: NaN in t stays NaN,
+// and min > max gives min everywhere. Like TF's kernel, each bound must be a scalar or have t's
+// shape (tf.clip_by_value broadcasts in Python before it reaches the op).
+absl::Status ClipByValueLowering(LoweringContext& c) {
+  PrimitiveBuilder& b = c.b();
+  const Value& t = c.input(0);
+  Value lo = c.input(1), hi = c.input(2);
+  if (!t.valid() || !lo.valid() || !hi.valid()) return absl::OkStatus();
+  for (Value* bound : {&lo, &hi}) {
+    if (bound->rank() != 0 && bound->shape != t.shape) {
+      return absl::InvalidArgumentError(absl::StrCat(bound == &lo ? "clip_value_min" : "clip_value_max",
+                                                     " must be a scalar or have the shape of t ",
+                                                     t.shape.ToString(), ", got ", bound->shape.ToString()));
+    }
+    *bound = b.BroadcastTo(*bound, t.shape);
+  }
+  c.set_output(0, b.Binary(BinaryKind::kMax, b.Binary(BinaryKind::kMin, t, hi), lo));
+  return absl::OkStatus();
+}
+
+// x / (1 + |x|) (TF's softsign functor).
+absl::Status SoftsignLowering(LoweringContext& c) {
+  PrimitiveBuilder& b = c.b();
+  const Value& x = c.input(0);
+  Value one = b.Splat(x.dtype, x.shape, 1.0);
+  c.set_output(0, b.Binary(BinaryKind::kDiv, x, b.Binary(BinaryKind::kAdd, one, b.Unary(UnaryKind::kAbs, x))));
+  return absl::OkStatus();
+}
+
 namespace lower = math_lowering;
 
 }  // namespace
@@ -561,5 +591,34 @@ REGISTER_OP(ReductionOp("Min", kMinMaxReduceTypes, ReductionShape(FoldMin)))
 
 REGISTER_OP(ArgOp("ArgMax")).SetLowering(lower::ArgReduction(ArgReduceKind::kArgMax));
 REGISTER_OP(ArgOp("ArgMin")).SetLowering(lower::ArgReduction(ArgReduceKind::kArgMin));
+
+REGISTER_OP("Atan2")
+    .Input("y: T")
+    .Input("x: T")
+    .Output("z: T")
+    .Attr(std::string("T: ") + kUnaryRealTypes)
+    .SetShapeFn(BroadcastBinaryShape)
+    .SetLowering(lower::Binary(BinaryKind::kAtan2));
+REGISTER_OP("IsNan")
+    .Input("x: T")
+    .Output("y: bool")
+    .Attr(std::string("T: ") + kUnaryRealTypes)
+    .SetShapeFn(UnchangedShape)
+    .SetLowering(lower::Unary(UnaryKind::kIsNan));
+REGISTER_OP("IsFinite")
+    .Input("x: T")
+    .Output("y: bool")
+    .Attr(std::string("T: ") + kUnaryRealTypes)
+    .SetShapeFn(UnchangedShape)
+    .SetLowering(lower::Unary(UnaryKind::kIsFinite));
+REGISTER_OP("ClipByValue")
+    .Input("t: T")
+    .Input("clip_value_min: T")
+    .Input("clip_value_max: T")
+    .Output("output: T")
+    .Attr(std::string("T: ") + kNumberTypes)
+    .SetShapeFn(UnchangedShape)
+    .SetLowering(ClipByValueLowering);
+REGISTER_OP(ActivationOp("Softsign", kFloatActivationTypes)).SetLowering(SoftsignLowering);
 
 }  // namespace strata

@@ -291,7 +291,7 @@ absl::Status FusedBatchNormV3(LoweringContext& c) {
   const DType u = c.output_dtype(1);
   const DType acc = AccumulationDType(u);
   const Shape vec = c.output_shape(1);
-  c.set_output(5, b.ScalarConstant(u, 0));
+  if (c.num_outputs() > 5) c.set_output(5, b.ScalarConstant(u, 0));  // V3's reserve_space_3 (V1 has none)
   if (x.num_elements() == 0) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
     c.set_output(0, Fill(b, x, 0));

@@ -429,10 +429,11 @@ absl::Status AvgPoolShape(InferenceContext& c) { return PoolShape(c, /*is_max_po
 
 // ---- Batch norm ------------------------------------------------------------------------------
 
-// FusedBatchNormV3: y has x's shape, the five statistics outputs are [C] (the last one,
-// reserve_space_3, is opaque: unknown). scale and offset always carry C values; mean and
-// variance do too unless training with exponential_avg_factor 1 (then they may be empty).
-absl::Status FusedBatchNormV3Shape(InferenceContext& c) {
+// FusedBatchNorm (V1) and FusedBatchNormV3 (TF's FusedBatchNormShape / FusedBatchNormV3Shape):
+// y has x's shape, the statistics outputs are [C] (V3's last one, reserve_space_3, is opaque:
+// unknown). scale and offset always carry C values; mean and variance do too unless training
+// with exponential_avg_factor 1 (then they may be empty).
+absl::Status FusedBatchNormShape(InferenceContext& c) {
   std::string format;
   if (absl::Status s = c.GetAttr("data_format", &format); !s.ok()) return s;
   int rank, channel;
@@ -472,7 +473,7 @@ absl::Status FusedBatchNormV3Shape(InferenceContext& c) {
   y.set_dim(channel, channels);
   c.set_output(0, std::move(y));
   for (int i = 1; i <= 4; ++i) c.set_output(i, Shape{channels});
-  c.set_output(5, Shape::UnknownRank());
+  if (c.num_outputs() > 5) c.set_output(5, Shape::UnknownRank());
   return absl::OkStatus();
 }
 
@@ -611,7 +612,28 @@ REGISTER_OP("FusedBatchNormV3")
     .Attr("exponential_avg_factor: float = 1.0")
     .Attr("data_format: {'NHWC', 'NCHW', 'NDHWC', 'NCDHW'} = 'NHWC'")
     .Attr("is_training: bool = true")
-    .SetShapeFn(FusedBatchNormV3Shape)
+    .SetShapeFn(FusedBatchNormShape)
+    .SetLowering(nn_lowering::FusedBatchNormV3);
+
+// The V1 form (float only, 2-D formats, no reserve_space_3): the same shape function and
+// lowering as V3.
+REGISTER_OP("FusedBatchNorm")
+    .Input("x: T")
+    .Input("scale: T")
+    .Input("offset: T")
+    .Input("mean: T")
+    .Input("variance: T")
+    .Output("y: T")
+    .Output("batch_mean: T")
+    .Output("batch_variance: T")
+    .Output("reserve_space_1: T")
+    .Output("reserve_space_2: T")
+    .Attr("T: {float}")
+    .Attr("epsilon: float = 0.0001")
+    .Attr("exponential_avg_factor: float = 1.0")
+    .Attr("data_format: {'NHWC', 'NCHW'} = 'NHWC'")
+    .Attr("is_training: bool = true")
+    .SetShapeFn(FusedBatchNormShape)
     .SetLowering(nn_lowering::FusedBatchNormV3);
 
 REGISTER_OP("Softmax")

@@ -53,7 +53,9 @@ struct OpRegistration {
   LowerFn lower;
   // Null for ops that are not differentiable (or whose gradient is not written yet).
   GradFn grad;
-  // Null for ops that have a lowering (the host evaluator runs lowerings on the host).
+  // Null for most ops that have a lowering (the host evaluator runs lowerings on the host). An op
+  // may have both (TopKV2: a sort on the host, a sort-free lowering to compile); the reference
+  // evaluator then runs the kernel.
   HostKernelFn host_kernel;
 };
 

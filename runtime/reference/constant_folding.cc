@@ -12,7 +12,8 @@ namespace strata {
 namespace {
 
 bool IsFoldable(const Node& n) {
-  if (n.IsStateful() || n.num_outputs() == 0 || !n.op_registration().lower) return false;
+  const OpRegistration& reg = n.op_registration();
+  if (n.IsStateful() || n.num_outputs() == 0 || !(reg.lower || reg.host_kernel)) return false;
   // A placeholder's value is whatever gets fed, even when it has a constant default.
   if (n.op() == "Placeholder" || n.op() == "PlaceholderWithDefault") return false;
   return true;

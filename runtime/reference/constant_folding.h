@@ -23,8 +23,8 @@ struct FoldOptions {
 // the values known so far (the resulting shape is merged with the shape the node already had,
 // so shapes specialized to fed inputs are kept); then, if the node is foldable, it is
 // evaluated with the reference evaluator and its outputs' values (and shapes) are recorded.
-// Foldable: not stateful, not a Placeholder/PlaceholderWithDefault, has a lowering, has
-// outputs, and every data input has a known value. The graph's structure is not changed.
+// Foldable: not stateful, not a Placeholder/PlaceholderWithDefault, has a lowering or a host
+// kernel, has outputs, and every data input has a known value. The graph's structure is not changed.
 // One pass reaches the fixed point: every node is revisited after all of its inputs.
 // A node that fails to evaluate (e.g. an out-of-range gather on constants) is left unfolded;
 // the error will surface when the graph runs. Errors: a cycle, or a shape function error.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "graph/graph_def_io.h"
 #include "graph/shape_inference.h"
+#include "ops/host_kernel.h"
 #include "ops/lowering.h"
 #include "runtime/reference/host_builder.h"
 
@@ -64,6 +65,8 @@ absl::StatusOr<std::vector<Tensor>> EvaluateNode(const Node& node, const std::ve
     EVAL_RETURN_IF_ERROR(node.GetAttr("value", &value));
     return std::vector<Tensor>{value};
   }
+  // Ops with data-dependent output shapes (Where, NonMaxSuppression, ...) compute on the host.
+  if (node.op_registration().host_kernel) return RunHostKernel(node, inputs);
   HostBuilder b;
   std::vector<Value> values;
   std::vector<const Tensor*> constants;

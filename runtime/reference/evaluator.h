@@ -17,7 +17,8 @@ namespace strata {
 
 // Computes one node's outputs from its input values. The node's output shapes must be what
 // shape inference gives for these inputs (fully defined where the lowering needs it); the
-// inputs are also its lowering's compile-time constants. Const nodes return their value.
+// inputs are also its lowering's compile-time constants. Const nodes return their value; ops
+// with a host kernel (ops/host_kernel.h) run it instead of a lowering.
 // Errors: Unimplemented for an op without a lowering, InvalidArgument for inputs that do not
 // fit the node, and whatever the lowering or a primitive reports; all name the node.
 absl::StatusOr<std::vector<Tensor>> EvaluateNode(const Node& node, const std::vector<Tensor>& inputs);

@@ -448,5 +448,29 @@ TEST(ArrayLoweringTest, ShapeStridedSlicePackReshapeChainWithFedBatch) {
   EXPECT_EQ(reshaped->output_shape(0).ToString(), "[?,6]");
 }
 
+// ---- ReverseV2 ----
+
+TEST(ArrayLoweringTest, ReverseV2) {
+  const Tensor x = I32({2, 3}, {1, 2, 3, 4, 5, 6});
+  ExpectValues(RunOp("ReverseV2", {x, I32s({1})}, {}, {1}), 0, I32({2, 3}, {3, 2, 1, 6, 5, 4}));
+  ExpectValues(RunOp("ReverseV2", {x, I64s({-2, -1})}, {}, {1}), 0, I32({2, 3}, {6, 5, 4, 3, 2, 1}));
+  ExpectValues(RunOp("ReverseV2", {x, I32({0}, {})}, {}, {1}), 0, x);
+  ExpectValues(RunOp("ReverseV2", {Bool({3}, {1, 0, 0}), I32s({0})}, {}, {1}), 0, Bool({3}, {0, 0, 1}));
+  ExpectValues(RunOp("ReverseV2", {F32({0, 2}, {}), I32s({0, 1})}, {}, {1}), 0, F32({0, 2}, {}));
+}
+
+TEST(ArrayLoweringTest, ReverseV2Errors) {
+  const Tensor x = I32({2, 3}, {1, 2, 3, 4, 5, 6});
+  absl::StatusOr<std::vector<Tensor>> twice = RunOp("ReverseV2", {x, I32s({1, -1})}, {}, {1});
+  ASSERT_FALSE(twice.ok());
+  EXPECT_THAT(std::string(twice.status().message()), HasSubstr("axis 1 specified more than once"));
+  absl::StatusOr<std::vector<Tensor>> range = RunOp("ReverseV2", {x, I32s({2})}, {}, {1});
+  ASSERT_FALSE(range.ok());
+  EXPECT_THAT(std::string(range.status().message()), HasSubstr("'axis'[0] = 2 is out of valid range [-2, 2)"));
+  absl::StatusOr<std::vector<Tensor>> late = RunLoweringUnchecked("ReverseV2", {x, I32s({3})});
+  ASSERT_FALSE(late.ok());
+  EXPECT_THAT(std::string(late.status().message()), HasSubstr("node 'op' (ReverseV2)"));
+}
+
 }  // namespace
 }  // namespace strata::array_testing

@@ -479,5 +479,34 @@ TEST(MathLoweringGoldenTest, CoverEveryOp) {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Ops added for broad TF coverage: Atan2, Softsign, IsNan, IsFinite, ClipByValue.
+
+TEST(MathLoweringTest, Atan2SoftsignAndPredicates) {
+  const double pi = 3.14159265358979323846;
+  // atan2(y, x): y is the first input. Quadrants, the axes, and a broadcast x.
+  ExpectValues(Eval("Atan2", {T(DT_DOUBLE, {4}, {1, 1, -1, -1}), T(DT_DOUBLE, {4}, {1, -1, -1, 1})}), DT_DOUBLE, Shape{4},
+               {pi / 4, 3 * pi / 4, -3 * pi / 4, -pi / 4}, 1e-15);
+  ExpectValues(Eval("Atan2", {F32({2, 2}, {0, 2, -3, 0}), F32({1}, {0})}), DT_FLOAT, Shape{2, 2},
+               {0, pi / 2, -pi / 2, 0}, 1e-7);
+  ExpectValues(Eval("Softsign", {F32({4}, {-3, 0, 1, 1e30})}), DT_FLOAT, Shape{4}, {-0.75, 0, 0.5, 1}, 1e-7);
+  ExpectValues(Eval("IsNan", {F32({4}, {kNaN, kInf, 0, -1})}), DT_BOOL, Shape{4}, {1, 0, 0, 0});
+  ExpectValues(Eval("IsFinite", {T(DT_HALF, {4}, {kNaN, -kInf, 0, 65504})}), DT_BOOL, Shape{4}, {0, 0, 1, 1});
+  EXPECT_FALSE(Eval("IsNan", {I32({1}, {1})}).ok());  // floats only
+}
+
+TEST(MathLoweringTest, ClipByValue) {
+  // max(min(t, hi), lo): NaN stays, lo > hi gives lo, bounds may be tensors of t's shape.
+  ExpectValues(Eval("ClipByValue", {F32({5}, {-5, 0.5, 9, kNaN, -kInf}), F32({}, {-1}), F32({}, {2})}), DT_FLOAT,
+               Shape{5}, {-1, 0.5, 2, kNaN, -1});
+  ExpectValues(Eval("ClipByValue", {I32({3}, {1, 5, 9}), I32({}, {6}), I32({}, {4})}), DT_INT32, Shape{3}, {6, 6, 6});
+  ExpectValues(Eval("ClipByValue", {I32({2, 2}, {1, 5, 9, -9}), I32({2, 2}, {2, 2, 0, 0}), I32({}, {6})}), DT_INT32,
+               Shape{2, 2}, {2, 5, 6, 0});
+  absl::StatusOr<Tensor> bad = Eval("ClipByValue", {F32({2, 2}, {1, 2, 3, 4}), F32({2}, {0, 0}), F32({}, {1})});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              AllOf(HasSubstr("node 'op' (ClipByValue)"), HasSubstr("clip_value_min must be a scalar or have the shape of t")));
+}
+
 }  // namespace
 }  // namespace strata::testing

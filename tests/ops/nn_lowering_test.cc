@@ -394,6 +394,20 @@ TEST(NnLoweringTest, FusedBatchNormGoldens) {
                1e-5);
 }
 
+// The V1 op (float, 2-D formats, five outputs) shares V3's shape function and lowering.
+TEST(NnLoweringTest, FusedBatchNormV1MatchesTheV3Goldens) {
+  ExpectGolden("bn_infer_nhwc", "FusedBatchNorm", 5, 3, BnAttrs(false, 1e-3f), {}, 1e-5);
+  ExpectGolden("bn_train_nhwc", "FusedBatchNorm", 5, 5, BnAttrs(true, 1e-3f), {}, 1e-5);
+  ExpectGolden("bn_train_nchw_avg", "FusedBatchNorm", 5, 5, BnAttrs(true, 1e-4f, "NCHW", 0.3f), {}, 1e-5);
+  Tensor x = F32({1, 3}, Shape{1, 1, 2, 1}), v = F32({1}, Shape{1});
+  absl::StatusOr<std::vector<Tensor>> out = RunOp("FusedBatchNorm", {x, v, v, v, v}, BnAttrs(true, 1e-3f));
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->size(), 5u);
+  absl::StatusOr<std::vector<Tensor>> ncdhw =
+      RunOp("FusedBatchNorm", {F32({}, Shape{1, 1, 1, 1, 0}), v, v, v, v}, BnAttrs(true, 1e-3f, "NCDHW"));
+  EXPECT_FALSE(ncdhw.ok());  // V1 only knows NHWC and NCHW
+}
+
 TEST(NnLoweringTest, FusedBatchNormEmptyBatchGivesNanStatistics) {
   Tensor x = F32({}, Shape{0, 2, 2, 3});
   Tensor v = F32({1, 1, 1}, Shape{3});
