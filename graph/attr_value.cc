@@ -311,7 +311,7 @@ absl::Status GetAttr(const AttrMap& attrs, std::string_view name, std::vector<in
   std::vector<int> out;
   out.reserve((*a)->list().i_size());
   for (int64_t x : (*a)->list().i()) {
-    int narrowed;
+    int narrowed = 0;
     if (absl::Status s = Int64ToInt(name, x, &narrowed); !s.ok()) return s;
     out.push_back(narrowed);
   }
