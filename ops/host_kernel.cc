@@ -64,4 +64,12 @@ absl::StatusOr<std::vector<Tensor>> RunHostKernel(const Node& node, const std::v
   return std::move(ctx.outputs());
 }
 
+bool RunsOnHost(const Node& node) { return !node.op_registration().lower && node.op_registration().host_kernel; }
+
+HostKernelFn SessionOnlyKernel(std::string why) {
+  return [why = std::move(why)](HostKernelContext& c) {
+    return absl::FailedPreconditionError(absl::StrCat("op '", c.node().op(), "' ", why, ": it runs only inside a Session"));
+  };
+}
+
 }  // namespace strata

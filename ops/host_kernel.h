@@ -18,6 +18,7 @@
 #include "graph/attr_value.h"
 #include "graph/graph.h"
 #include "graph/tensor.h"
+#include "ops/registry.h"
 
 namespace strata {
 
@@ -60,5 +61,13 @@ class HostKernelContext {
 // node's dtype and a shape compatible with the (partial) shape inference gave. Errors name the
 // node; Unimplemented when the op has no host kernel.
 absl::StatusOr<std::vector<Tensor>> RunHostKernel(const Node& node, const std::vector<Tensor>& inputs);
+
+// Whether `node` runs on the host between compiled parts: it has a host kernel and no lowering.
+// The Session's specializer and its staged runner must agree on this.
+bool RunsOnHost(const Node& node);
+
+// The host kernel of ops that only a Session can run (variables, optimizer updates, random
+// ops): FailedPrecondition "op 'X' <why>: it runs only inside a Session".
+HostKernelFn SessionOnlyKernel(std::string why);
 
 }  // namespace strata

@@ -2,7 +2,6 @@
 // run draws new values; with a nonzero seed or seed2 the sequence over runs is the same in every
 // Session (the runtime keeps a per-node draw counter: runtime/random_kernels.h). The host kernels
 // here only answer callers without a Session.
-#include "absl/strings/str_cat.h"
 #include "graph/shape_inference.h"
 #include "ops/host_kernel.h"
 #include "ops/registry.h"
@@ -17,11 +16,6 @@ absl::Status ShapeFromInput(InferenceContext& c) {
   return absl::OkStatus();
 }
 
-absl::Status NeedsSession(HostKernelContext& c) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("op '", c.node().op(), "' draws a new value each run: it runs only inside a Session"));
-}
-
 }  // namespace
 
 REGISTER_OP("RandomUniform")
@@ -33,7 +27,7 @@ REGISTER_OP("RandomUniform")
     .Attr("T: {int32, int64}")
     .SetIsStateful()
     .SetShapeFn(ShapeFromInput)
-    .SetHostKernel(NeedsSession)
+    .SetHostKernel(SessionOnlyKernel("draws a new value each run"))
     .Doc("Uniform values in [0, 1).");
 
 REGISTER_OP("RandomStandardNormal")
@@ -45,7 +39,7 @@ REGISTER_OP("RandomStandardNormal")
     .Attr("T: {int32, int64}")
     .SetIsStateful()
     .SetShapeFn(ShapeFromInput)
-    .SetHostKernel(NeedsSession)
+    .SetHostKernel(SessionOnlyKernel("draws a new value each run"))
     .Doc("Normal values, mean 0 and standard deviation 1.");
 
 REGISTER_OP("TruncatedNormal")
@@ -57,7 +51,7 @@ REGISTER_OP("TruncatedNormal")
     .Attr("T: {int32, int64}")
     .SetIsStateful()
     .SetShapeFn(ShapeFromInput)
-    .SetHostKernel(NeedsSession)
+    .SetHostKernel(SessionOnlyKernel("draws a new value each run"))
     .Doc("Normal values, mean 0 and standard deviation 1, redrawn when more than 2 away from 0.");
 
 REGISTER_OP("RandomUniformInt")
@@ -71,7 +65,7 @@ REGISTER_OP("RandomUniformInt")
     .Attr("T: {int32, int64}")
     .SetIsStateful()
     .SetShapeFn(ShapeFromInput)
-    .SetHostKernel(NeedsSession)
+    .SetHostKernel(SessionOnlyKernel("draws a new value each run"))
     .Doc("Uniform integers in [minval, maxval).");
 
 }  // namespace strata

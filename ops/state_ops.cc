@@ -2,7 +2,6 @@
 // AssignAdd and AssignSub update it. Their values live in the Session (runtime/variables.h),
 // whose staged runner executes these ops between compiled clusters; the host kernels here only
 // answer callers that have no Session (the reference evaluator, constant folding).
-#include "absl/strings/str_cat.h"
 #include "graph/shape_inference.h"
 #include "ops/host_kernel.h"
 #include "ops/registry.h"
@@ -38,11 +37,6 @@ absl::Status MergeBothInputs(InferenceContext& c) {
   return absl::OkStatus();
 }
 
-absl::Status NeedsSession(HostKernelContext& c) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("op '", c.node().op(), "' keeps state across runs: it runs only inside a Session"));
-}
-
 }  // namespace
 
 REGISTER_OP("VariableV2")
@@ -53,7 +47,7 @@ REGISTER_OP("VariableV2")
     .Attr("shared_name: string = ''")
     .SetIsStateful()
     .SetShapeFn(VariableShape)
-    .SetHostKernel(NeedsSession)
+    .SetHostKernel(SessionOnlyKernel("keeps state across runs"))
     .Doc("A variable: a tensor kept by the Session across runs.");
 
 REGISTER_OP("Assign")
@@ -66,7 +60,7 @@ REGISTER_OP("Assign")
     .SetAllowsUninitializedInput()
     .SetIsStateful()
     .SetShapeFn(AssignShape)
-    .SetHostKernel(NeedsSession)
+    .SetHostKernel(SessionOnlyKernel("keeps state across runs"))
     .Doc("Sets the variable to value; outputs the new value.");
 
 REGISTER_OP("AssignAdd")
@@ -77,7 +71,7 @@ REGISTER_OP("AssignAdd")
     .Attr("use_locking: bool = false")
     .SetIsStateful()
     .SetShapeFn(MergeBothInputs)
-    .SetHostKernel(NeedsSession)
+    .SetHostKernel(SessionOnlyKernel("keeps state across runs"))
     .Doc("Adds value to the variable; outputs the new value.");
 
 REGISTER_OP("AssignSub")
@@ -88,7 +82,7 @@ REGISTER_OP("AssignSub")
     .Attr("use_locking: bool = false")
     .SetIsStateful()
     .SetShapeFn(MergeBothInputs)
-    .SetHostKernel(NeedsSession)
+    .SetHostKernel(SessionOnlyKernel("keeps state across runs"))
     .Doc("Subtracts value from the variable; outputs the new value.");
 
 }  // namespace strata

@@ -2,7 +2,6 @@
 // expands each into the update arithmetic (compiled and fused like any other ops) followed by
 // Assigns of the new values (runtime/optimizer_expansion.h), so a training step's updates run
 // inside its compiled call. The host kernels only answer callers without a Session.
-#include "absl/strings/str_cat.h"
 #include "graph/shape_inference.h"
 #include "ops/host_kernel.h"
 #include "ops/registry.h"
@@ -23,11 +22,6 @@ absl::Status ApplyShape(InferenceContext& c, int num_refs, int grad_input) {
   return absl::OkStatus();
 }
 
-absl::Status NeedsSession(HostKernelContext& c) {
-  return absl::FailedPreconditionError(
-      absl::StrCat("op '", c.node().op(), "' updates variables: it runs only inside a Session"));
-}
-
 }  // namespace
 
 REGISTER_OP("ApplyGradientDescent")
@@ -38,7 +32,7 @@ REGISTER_OP("ApplyGradientDescent")
     .Attr(kFloatTypes)
     .Attr("use_locking: bool = false")
     .SetShapeFn([](InferenceContext& c) { return ApplyShape(c, 1, 2); })
-    .SetHostKernel(NeedsSession)
+    .SetHostKernel(SessionOnlyKernel("updates variables"))
     .Doc("var -= alpha * delta");
 
 REGISTER_OP("ApplyMomentum")
@@ -52,7 +46,7 @@ REGISTER_OP("ApplyMomentum")
     .Attr("use_locking: bool = false")
     .Attr("use_nesterov: bool = false")
     .SetShapeFn([](InferenceContext& c) { return ApplyShape(c, 2, 3); })
-    .SetHostKernel(NeedsSession)
+    .SetHostKernel(SessionOnlyKernel("updates variables"))
     .Doc("accum = accum * momentum + grad; var -= lr * accum (Nesterov: lr * grad + lr * momentum * accum)");
 
 REGISTER_OP("ApplyAdam")
@@ -71,7 +65,7 @@ REGISTER_OP("ApplyAdam")
     .Attr("use_locking: bool = false")
     .Attr("use_nesterov: bool = false")
     .SetShapeFn([](InferenceContext& c) { return ApplyShape(c, 3, 9); })
-    .SetHostKernel(NeedsSession)
+    .SetHostKernel(SessionOnlyKernel("updates variables"))
     .Doc("Adam: m, v moving moments; var -= lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + epsilon)");
 
 REGISTER_OP("ApplyRMSProp")
@@ -87,7 +81,7 @@ REGISTER_OP("ApplyRMSProp")
     .Attr(kFloatTypes)
     .Attr("use_locking: bool = false")
     .SetShapeFn([](InferenceContext& c) { return ApplyShape(c, 3, 7); })
-    .SetHostKernel(NeedsSession)
+    .SetHostKernel(SessionOnlyKernel("updates variables"))
     .Doc("ms = rho * ms + (1 - rho) * grad^2; mom = momentum * mom + lr * grad / sqrt(ms + epsilon); var -= mom");
 
 REGISTER_OP("ApplyAdagrad")
@@ -100,7 +94,7 @@ REGISTER_OP("ApplyAdagrad")
     .Attr("use_locking: bool = false")
     .Attr("update_slots: bool = true")
     .SetShapeFn([](InferenceContext& c) { return ApplyShape(c, 2, 3); })
-    .SetHostKernel(NeedsSession)
+    .SetHostKernel(SessionOnlyKernel("updates variables"))
     .Doc("accum += grad^2; var -= lr * grad / sqrt(accum)");
 
 }  // namespace strata

@@ -10,6 +10,7 @@
 #include "graph/attr_value.h"
 #include "graph/graph_def_io.h"
 #include "graph/shape_inference.h"
+#include "ops/host_kernel.h"
 #include "runtime/reference/constant_folding.h"
 
 namespace strata {
@@ -199,12 +200,10 @@ Computation FindComputation(const std::vector<Output>& results, const absl::flat
   return c;
 }
 
-bool IsHostOp(const Node& n) { return !n.op_registration().lower && n.op_registration().host_kernel; }
-
 // Whether the computation runs host kernels (then shapes may depend on data: runtime/staged.h).
 bool NeedsHostStages(const Computation& c) {
   for (const Node* n : c.computed) {
-    if (IsHostOp(*n)) return true;
+    if (RunsOnHost(*n)) return true;
   }
   return false;
 }
@@ -229,7 +228,7 @@ absl::Status CheckComputable(const std::vector<Node*>& order, const Computation&
           fed.empty() ? "nothing fed" : fed,
           "); strata compiles static shapes only (a data-dependent shape cannot be compiled)"));
     }
-    if (c.computed.contains(n) && !n->op_registration().lower && !IsHostOp(*n)) {
+    if (c.computed.contains(n) && !n->op_registration().lower && !RunsOnHost(*n)) {
       if (n->op() == "Placeholder") return absl::InternalError(absl::StrCat(n->Describe(), " is not fed"));
       return absl::UnimplementedError(NoLoweringMessage(*n));
     }

@@ -28,12 +28,6 @@ struct StagedExecutable::CompiledCluster {
   std::unique_ptr<Executable> executable;  // null when every fetch folded
 };
 
-namespace {
-
-bool IsHostOp(const Node& n) { return !n.op_registration().lower && n.op_registration().host_kernel; }
-
-}  // namespace
-
 StagedExecutable::~StagedExecutable() = default;
 
 absl::StatusOr<std::unique_ptr<StagedExecutable>> StagedExecutable::Create(std::unique_ptr<Graph> graph,
@@ -55,7 +49,7 @@ absl::StatusOr<std::unique_ptr<StagedExecutable>> StagedExecutable::Create(std::
     int s = 0;
     if (!arg_nodes.contains(n) && n->op() != "Const") {
       for (const Output& in : n->inputs()) {
-        const int after = stage[in.node] + (IsHostOp(*in.node) && !IsHostOp(*n) ? 1 : 0);
+        const int after = stage[in.node] + (RunsOnHost(*in.node) && !RunsOnHost(*n) ? 1 : 0);
         s = std::max(s, after);
       }
     }
@@ -66,7 +60,7 @@ absl::StatusOr<std::unique_ptr<StagedExecutable>> StagedExecutable::Create(std::
 
   // A compiled node's output is a cluster output when a node of another stage, a host op, or
   // the caller reads it; a tensor a cluster reads from outside is one of its inputs.
-  auto compiled = [&](const Node* n) { return !arg_nodes.contains(n) && n->op() != "Const" && !IsHostOp(*n); };
+  auto compiled = [&](const Node* n) { return !arg_nodes.contains(n) && n->op() != "Const" && !RunsOnHost(*n); };
   std::vector<absl::flat_hash_set<std::string>> fetch_sets(num_stages), feed_sets(num_stages);
   auto add_fetch = [&](const Output& o) {
     if (!compiled(o.node)) return;
@@ -74,10 +68,10 @@ absl::StatusOr<std::unique_ptr<StagedExecutable>> StagedExecutable::Create(std::
     if (fetch_sets[stage[o.node]].insert(name).second) e->stages_[stage[o.node]].fetches.push_back(std::move(name));
   };
   for (const Node* n : *order) {
-    if (IsHostOp(*n)) e->stages_[stage[n]].host_ops.push_back(n);
+    if (RunsOnHost(*n)) e->stages_[stage[n]].host_ops.push_back(n);
     for (const Output& in : n->inputs()) {
       if (in.node->op() == "Const") {
-        if (IsHostOp(*n)) {
+        if (RunsOnHost(*n)) {
           Tensor value;
           if (absl::Status s = GetAttr(in.node->attrs(), "value", &value); !s.ok()) return in.node->Annotate(s);
           e->constants_[CanonicalTensorName(in)] = std::move(value);

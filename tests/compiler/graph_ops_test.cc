@@ -15,17 +15,13 @@ namespace {
 using testing_util::AllClose;
 using testing_util::F32;
 using testing_util::GraphBuilder;
+using testing_util::Pattern;
 using testing_util::I32;
 using testing_util::Values;
 using ::testing::ElementsAre;
 
 using Feeds = std::vector<std::pair<Output, Tensor>>;
 
-std::vector<float> Pattern(int64_t n, int seed, float scale = 1.0f) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) v[i] = scale * (static_cast<float>(((i + seed) * 2654435761u) % 1000) / 500.0f - 1.0f);
-  return v;
-}
 Tensor Rand(Shape s, int seed, float scale = 1.0f) { return F32(Pattern(s.num_elements(), seed, scale), s); }
 
 struct OpCase {

@@ -17,6 +17,20 @@
 namespace strata {
 namespace testing_util {
 
+// Deterministic values in [-scale, scale): distinct per seed, no RNG needed.
+inline std::vector<float> Pattern(int64_t n, int seed, float scale = 1.0f) {
+  std::vector<float> v(n);
+  for (int64_t i = 0; i < n; ++i) v[i] = scale * (static_cast<float>(((i + seed) * 2654435761u) % 1000) / 500.0f - 1.0f);
+  return v;
+}
+
+// Occurrences of `needle` in `text` (e.g. ops in a printed module).
+inline int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
+  return n;
+}
+
 class GraphBuilder {
  public:
   GraphBuilder() : graph_(std::make_unique<Graph>()) {}

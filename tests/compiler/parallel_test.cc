@@ -16,20 +16,10 @@ namespace {
 using testing_util::AllClose;
 using testing_util::F32;
 using testing_util::GraphBuilder;
+using testing_util::Pattern;
+using testing_util::Count;
 
 using Feeds = std::vector<std::pair<Output, Tensor>>;
-
-std::vector<float> Pattern(int64_t n, int seed, float scale = 1.0f) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) v[i] = scale * (static_cast<float>(((i + seed) * 2654435761u) % 1000) / 500.0f - 1.0f);
-  return v;
-}
-
-int Count(const std::string& text, const std::string& needle) {
-  int n = 0;
-  for (size_t pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
-  return n;
-}
 
 bool BitwiseEqual(const Tensor& a, const Tensor& b) {
   return a.dtype() == b.dtype() && a.shape() == b.shape() && a.byte_size() == b.byte_size() &&

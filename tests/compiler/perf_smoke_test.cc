@@ -13,14 +13,9 @@ namespace {
 using testing_util::AllClose;
 using testing_util::F32;
 using testing_util::GraphBuilder;
+using testing_util::Pattern;
 using Clock = std::chrono::steady_clock;
 using Feeds = std::vector<std::pair<Output, Tensor>>;
-
-std::vector<float> Pattern(int64_t n, int seed, float scale = 1.0f) {
-  std::vector<float> v(n);
-  for (int64_t i = 0; i < n; ++i) v[i] = scale * (static_cast<float>(((i + seed) * 2654435761u) % 1000) / 500.0f - 1.0f);
-  return v;
-}
 
 // Best wall time of `reps` runs, in milliseconds.
 double BestRunMs(const CpuExecutable& e, const std::vector<Tensor>& args, int reps) {
