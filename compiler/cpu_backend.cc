@@ -9,6 +9,7 @@
 #include "compiler/cpu_executable.h"
 #include "compiler/cpu_pipeline.h"
 #include "compiler/function_builder.h"
+#include "compiler/graph_lowering.h"
 #include "compiler/jit.h"
 #include "compiler/mlir_context.h"
 #include "graph/graph.h"
@@ -34,7 +35,10 @@ struct OutputKey {
 
 bool IsPlaceholder(const Node& n) { return n.op() == "Placeholder" || n.op() == "PlaceholderV2" || n.op() == "PlaceholderWithDefault"; }
 
+}  // namespace
+
 // Lowers the part of the graph that `request.results` need into MLIR via each op's lowering.
+// (Declared in graph_lowering.h: the AOT compiler lowers graphs the same way.)
 absl::StatusOr<std::vector<Value>> LowerGraph(const CompileRequest& request, MlirBuilder& b,
                                               const std::vector<Value>& arg_values) {
   absl::flat_hash_map<OutputKey, Value> values;
@@ -96,6 +100,8 @@ absl::StatusOr<std::vector<Value>> LowerGraph(const CompileRequest& request, Mli
   }
   return results;
 }
+
+namespace {
 
 absl::StatusOr<std::unique_ptr<CpuExecutable>> CompileFunction(const std::vector<TensorSpec>& args,
                                                                const FunctionBodyFn& body,

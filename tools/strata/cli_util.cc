@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "frontends/tf/model_loader.h"
 #include "graph/graph_def_io.h"
 #include "graph/str_util.h"
 
@@ -108,9 +109,10 @@ absl::StatusOr<tf::GraphDef> ReadModel(const std::string& path) {
   }
   // An empty file parses as an empty GraphDef in both formats; it is never a real model.
   if (fs::is_regular_file(st) && fs::file_size(path, ec) == 0 && !ec) {
-    return absl::InvalidArgumentError(absl::StrCat("'", path, "' is empty, not a GraphDef"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' is empty, not a ", IsTfjsModelPath(path) ? "TF.js model" : "GraphDef"));
   }
-  return ReadGraphDefFile(path);
+  return LoadModel(path);
 }
 
 absl::StatusOr<std::unique_ptr<Graph>> ImportModel(const tf::GraphDef& def, const std::string& path,

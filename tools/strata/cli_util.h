@@ -53,8 +53,9 @@ absl::StatusOr<ParsedArgs> ParseArgs(std::string_view verb, const std::vector<st
 absl::Status ExpectPositional(std::string_view verb, const ParsedArgs& args,
                               const std::vector<std::string>& names);
 
-// Reads a .pb or .pbtxt GraphDef. Missing files, directories and empty files are rejected
-// here with a message naming the path; parse errors come from ReadGraphDefFile.
+// Reads a .pb or .pbtxt GraphDef, or a TF.js graph model (model.json; its weights become
+// Consts). Missing files, directories and empty files are rejected here with a message naming
+// the path; parse errors come from LoadModel (frontends/tf/model_loader.h).
 absl::StatusOr<tf::GraphDef> ReadModel(const std::string& path);
 // Builds a Graph and runs shape inference; errors say which file the bad graph came from.
 absl::StatusOr<std::unique_ptr<Graph>> ImportModel(const tf::GraphDef& def, const std::string& path,

@@ -1,4 +1,5 @@
-// `strata convert IN -o OUT [--no-validate]`: binary .pb <-> text .pbtxt.
+// `strata convert IN -o OUT [--no-validate]`: binary .pb <-> text .pbtxt, and TF.js graph
+// models (model.json) -> frozen GraphDef.
 #include <cstdio>
 #include <string_view>
 
@@ -12,9 +13,11 @@ namespace {
 constexpr char kUsage[] =
     "usage: strata convert IN -o OUT [--no-validate]\n"
     "\n"
-    "Converts a TensorFlow GraphDef between binary and text form; each file's format follows\n"
-    "its extension (.pb binary; .pbtxt, .pbtext or .txt text). The graph is checked (ops,\n"
-    "inputs, attrs, cycles, shapes) before anything is written; OUT is replaced atomically.\n"
+    "Converts a TensorFlow GraphDef between binary and text form, or a TF.js graph model\n"
+    "(model.json and its weight shards) into a frozen GraphDef whose weights are Const nodes.\n"
+    "Each file's format follows its extension (.pb binary; .pbtxt, .pbtext or .txt text; .json\n"
+    "TF.js, input only). The graph is checked (ops, inputs, attrs, cycles, shapes) before\n"
+    "anything is written; OUT is replaced atomically.\n"
     "\n"
     "  -o, --output OUT  the file to write\n"
     "  --no-validate     skip the check and convert the GraphDef as it is\n";
@@ -62,7 +65,7 @@ absl::Status RunConvert(const std::vector<std::string>& raw_args) {
 
 }  // namespace
 
-const Verb kConvertVerb = {"convert", "convert a model between binary .pb and text .pbtxt", kUsage,
+const Verb kConvertVerb = {"convert", "convert a model between .pb and .pbtxt, or a TF.js model.json to either", kUsage,
                            RunConvert};
 
 }  // namespace strata::cli

@@ -12,9 +12,9 @@ namespace {
 constexpr char kUsage[] =
     "usage: strata inspect MODEL [--shapes] [--dot OUT.dot]\n"
     "\n"
-    "Loads MODEL (a TensorFlow GraphDef, binary .pb or text .pbtxt), checks it, runs shape\n"
-    "inference and prints its node count, op histogram, inputs (placeholders) and outputs\n"
-    "(nodes nothing consumes) with their dtypes and shapes.\n"
+    "Loads MODEL (a TensorFlow GraphDef, binary .pb or text .pbtxt, or a TF.js graph model\n"
+    "model.json), checks it, runs shape inference and prints its node count, op histogram,\n"
+    "inputs (placeholders) and outputs (nodes nothing consumes) with their dtypes and shapes.\n"
     "\n"
     "  --shapes        also list every node's output dtypes and inferred shapes\n"
     "  --dot OUT.dot   write the graph in Graphviz DOT form to OUT.dot\n";
