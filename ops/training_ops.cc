@@ -22,6 +22,8 @@ absl::Status ApplyShape(InferenceContext& c, int num_refs, int grad_input) {
   return absl::OkStatus();
 }
 
+absl::Status NoOutputs(InferenceContext&) { return absl::OkStatus(); }
+
 }  // namespace
 
 REGISTER_OP("ApplyGradientDescent")
@@ -96,5 +98,80 @@ REGISTER_OP("ApplyAdagrad")
     .SetShapeFn([](InferenceContext& c) { return ApplyShape(c, 2, 3); })
     .SetHostKernel(SessionOnlyKernel("updates variables"))
     .Doc("accum += grad^2; var -= lr * grad / sqrt(accum)");
+
+// Resource forms: the variable and its slots are VarHandleOp handles; no outputs. Expanded like
+// the ref forms, into reads, the same arithmetic and AssignVariableOps.
+REGISTER_OP("ResourceApplyGradientDescent")
+    .Input("var: resource")
+    .Input("alpha: T")
+    .Input("delta: T")
+    .Attr(kFloatTypes)
+    .Attr("use_locking: bool = false")
+    .SetIsStateful()
+    .SetShapeFn(NoOutputs)
+    .SetHostKernel(SessionOnlyKernel("updates variables"))
+    .Doc("var -= alpha * delta");
+
+REGISTER_OP("ResourceApplyMomentum")
+    .Input("var: resource")
+    .Input("accum: resource")
+    .Input("lr: T")
+    .Input("grad: T")
+    .Input("momentum: T")
+    .Attr(kFloatTypes)
+    .Attr("use_locking: bool = false")
+    .Attr("use_nesterov: bool = false")
+    .SetIsStateful()
+    .SetShapeFn(NoOutputs)
+    .SetHostKernel(SessionOnlyKernel("updates variables"))
+    .Doc("accum = accum * momentum + grad; var -= lr * accum (Nesterov: lr * grad + lr * momentum * accum)");
+
+REGISTER_OP("ResourceApplyAdam")
+    .Input("var: resource")
+    .Input("m: resource")
+    .Input("v: resource")
+    .Input("beta1_power: T")
+    .Input("beta2_power: T")
+    .Input("lr: T")
+    .Input("beta1: T")
+    .Input("beta2: T")
+    .Input("epsilon: T")
+    .Input("grad: T")
+    .Attr(kFloatTypes)
+    .Attr("use_locking: bool = false")
+    .Attr("use_nesterov: bool = false")
+    .SetIsStateful()
+    .SetShapeFn(NoOutputs)
+    .SetHostKernel(SessionOnlyKernel("updates variables"))
+    .Doc("Adam (see ApplyAdam) on resource variables");
+
+REGISTER_OP("ResourceApplyRMSProp")
+    .Input("var: resource")
+    .Input("ms: resource")
+    .Input("mom: resource")
+    .Input("lr: T")
+    .Input("rho: T")
+    .Input("momentum: T")
+    .Input("epsilon: T")
+    .Input("grad: T")
+    .Attr(kFloatTypes)
+    .Attr("use_locking: bool = false")
+    .SetIsStateful()
+    .SetShapeFn(NoOutputs)
+    .SetHostKernel(SessionOnlyKernel("updates variables"))
+    .Doc("RMSProp (see ApplyRMSProp) on resource variables");
+
+REGISTER_OP("ResourceApplyAdagrad")
+    .Input("var: resource")
+    .Input("accum: resource")
+    .Input("lr: T")
+    .Input("grad: T")
+    .Attr(kFloatTypes)
+    .Attr("use_locking: bool = false")
+    .Attr("update_slots: bool = true")
+    .SetIsStateful()
+    .SetShapeFn(NoOutputs)
+    .SetHostKernel(SessionOnlyKernel("updates variables"))
+    .Doc("Adagrad (see ApplyAdagrad) on resource variables");
 
 }  // namespace strata

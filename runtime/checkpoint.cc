@@ -141,7 +141,7 @@ absl::Status RestoreCheckpoint(const Graph& graph, VariableStore& store, const s
   if (!tensors.ok()) return tensors.status();
   absl::flat_hash_map<std::string, const Node*> declared;
   for (const auto& n : graph.nodes()) {
-    if (n->op() == "VariableV2") declared[VariableName(*n)] = n.get();
+    if (IsVariableNode(*n)) declared[VariableName(*n)] = n.get();
   }
   absl::flat_hash_set<std::string> wanted(names.begin(), names.end());
   std::vector<std::pair<std::string, Tensor>> chosen;
@@ -152,8 +152,8 @@ absl::Status RestoreCheckpoint(const Graph& graph, VariableStore& store, const s
     if (it == declared.end()) {
       return absl::NotFoundError(absl::StrCat("checkpoint '", path, "' holds variable ", name, ", which the graph does not declare"));
     }
-    const DType want = BaseDType(it->second->output_dtype(0));
-    const Shape& shape = it->second->output_shape(0);
+    const DType want = VariableDType(*it->second);
+    const Shape shape = VariableShape(*it->second);
     if (t.dtype() != want || !t.shape().IsCompatibleWith(shape)) {
       return absl::InvalidArgumentError(absl::StrCat("checkpoint '", path, "': variable ", name, " is ", DTypeName(t.dtype()),
                                                      t.shape().ToString(), " but the graph declares ", DTypeName(want),

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -58,6 +59,29 @@ class Expander {
     (*n->mutable_attr())["T"] = type_;
     (*n->mutable_attr())["validate_shape"] = MakeAttr(true);
     (*n->mutable_attr())["use_locking"] = MakeAttr(use_locking);
+  }
+
+  // ReadVariableOp(handle) named scope/read_<slot>.
+  std::string Read(const std::string& slot, const std::string& handle) {
+    tf::NodeDef* n = def_->add_node();
+    n->set_name(Fresh(absl::StrCat("read_", slot)));
+    n->set_op("ReadVariableOp");
+    n->add_input(handle);
+    (*n->mutable_attr())["dtype"] = type_;
+    return n->name();
+  }
+  // AssignVariableOp(handle, value) named scope/update_<slot>.
+  std::string AssignVariable(const std::string& slot, const std::string& handle, const std::string& value) {
+    tf::NodeDef* n = def_->add_node();
+    n->set_name(Fresh(absl::StrCat("update_", slot)));
+    SetAssignVariable(n, handle, value);
+    return n->name();
+  }
+  void SetAssignVariable(tf::NodeDef* n, const std::string& handle, const std::string& value) {
+    n->set_op("AssignVariableOp");
+    n->add_input(handle);
+    n->add_input(value);
+    (*n->mutable_attr())["dtype"] = type_;
   }
 
   std::string Add(std::string a, std::string b) { return Op("Add", {std::move(a), std::move(b)}); }
@@ -127,7 +151,19 @@ Expansion Expand(const std::string& op, const std::vector<std::string>& in, cons
   return x;
 }
 
-int NumInputs(const std::string& op) {
+// "ResourceApplyAdam" -> "ApplyAdam"; ref forms unchanged.
+std::string RefForm(const std::string& op) { return absl::StartsWith(op, "Resource") ? op.substr(8) : op; }
+
+// How many leading inputs are the variable and its slots.
+int NumVariables(const std::string& op) {
+  const std::string ref = RefForm(op);
+  if (ref == "ApplyAdam" || ref == "ApplyRMSProp") return 3;
+  if (ref == "ApplyMomentum" || ref == "ApplyAdagrad") return 2;
+  return 1;
+}
+
+int NumInputs(const std::string& op_name) {
+  const std::string op = RefForm(op_name);
   if (op == "ApplyGradientDescent") return 3;
   if (op == "ApplyMomentum") return 5;
   if (op == "ApplyAdam") return 10;
@@ -156,17 +192,33 @@ absl::Status ExpandOptimizerOps(tf::GraphDef* def) {
                                                      " inputs and a T attr, got ", data.size(), " inputs"));
     }
     Expander e(def, &names, original.name(), type->second);
-    const Expansion x = Expand(original.op(), data, original, e);
+    const bool resource = absl::StartsWith(original.op(), "Resource");
+    // Resource forms compute on reads of the handles and write with AssignVariableOp.
+    std::vector<std::string> operands = data;
+    absl::flat_hash_map<std::string, std::string> handle_of;  // read -> handle
+    if (resource) {
+      for (int k = 0; k < NumVariables(original.op()); ++k) {
+        operands[k] = e.Read(k == 0 ? "var" : absl::StrCat("slot", k), data[k]);
+        handle_of[operands[k]] = data[k];
+      }
+    }
+    const Expansion x = Expand(RefForm(original.op()), operands, original, e);
     const bool use_locking = BoolAttr(original, "use_locking", false);
     std::vector<std::string> slot_assigns;
     for (size_t s = 0; s < x.slots.size(); ++s) {
-      slot_assigns.push_back(e.Assign(absl::StrCat("slot", s + 1), x.slots[s].first, x.slots[s].second, use_locking));
+      const std::string slot = absl::StrCat("slot", s + 1);
+      slot_assigns.push_back(resource ? e.AssignVariable(slot, handle_of[x.slots[s].first], x.slots[s].second)
+                                      : e.Assign(slot, x.slots[s].first, x.slots[s].second, use_locking));
     }
-    // The Apply node itself becomes the variable's Assign (def->node may have grown: re-fetch).
+    // The Apply node itself becomes the variable's assignment (def->node may have grown: re-fetch).
     tf::NodeDef* n = def->mutable_node(index);
     n->clear_input();
     n->mutable_attr()->clear();
-    e.SetAssign(n, data[0], x.new_var, use_locking);
+    if (resource) {
+      e.SetAssignVariable(n, data[0], x.new_var);
+    } else {
+      e.SetAssign(n, data[0], x.new_var, use_locking);
+    }
     for (const std::string& c : control) n->add_input(c);
     for (const std::string& a : slot_assigns) n->add_input(absl::StrCat("^", a));
   }

@@ -1,5 +1,5 @@
 // Expands optimizer updates (ApplyGradientDescent, ApplyMomentum, ApplyAdam, ApplyRMSProp,
-// ApplyAdagrad: ops/training_ops.cc) into ordinary ops: the update arithmetic, which the Session
+// ApplyAdagrad and their Resource* forms: ops/training_ops.cc) into ordinary ops: the update arithmetic, which the Session
 // compiles and fuses with the rest of the training step, and Assigns of the new values to the
 // variable and its slots. The Apply node keeps its name (it becomes the Assign of the variable,
 // with control edges to the slot Assigns), so fetching it or running it as a target still works.

@@ -104,7 +104,9 @@ Session::PlanOrError Session::Compile(const ResolvedRequest& request) {
   absl::StatusOr<SpecializedGraph> specialized = SpecializeGraph(*graph_, graph_def_, request);
   if (!specialized.ok()) return specialized.status();
   plan->specialized = *std::move(specialized);
-  if (plan->specialized.results.empty()) return std::shared_ptr<const Plan>(std::move(plan));
+  if (plan->specialized.results.empty() && !plan->specialized.needs_host_stages) {
+    return std::shared_ptr<const Plan>(std::move(plan));
+  }
   absl::StatusOr<std::unique_ptr<Executable>> executable;
   if (plan->specialized.needs_host_stages) {
     // Host ops with data-dependent shapes: clusters compile when they first run (staged.h).

@@ -41,10 +41,12 @@ absl::StatusOr<tf::GraphDef> Session::Freeze(const std::vector<std::string>& out
     auto it = by_name.find(name);
     if (it == by_name.end()) return absl::InternalError(absl::StrCat("Freeze: dangling input '", name, "'"));
     const std::string& op = it->second->op();
-    if (op == "Assign" || op == "AssignAdd" || op == "AssignSub") {
+    if (op == "Assign" || op == "AssignAdd" || op == "AssignSub" || op == "AssignVariableOp" ||
+        op == "AssignAddVariableOp" || op == "AssignSubVariableOp") {
       return absl::InvalidArgumentError(absl::StrCat("Freeze: the outputs depend on node '", name, "' (", op,
                                                      "), which updates a variable; freeze inference outputs only"));
     }
+    if (op == "ReadVariableOp") continue;  // becomes a Const: the handle is not needed
     for (const std::string& in : it->second->input()) stack.push_back(node_of(in));
   }
   tf::GraphDef frozen;
@@ -52,16 +54,33 @@ absl::StatusOr<tf::GraphDef> Session::Freeze(const std::vector<std::string>& out
   *frozen.mutable_library() = graph_def_.library();
   for (const tf::NodeDef& n : graph_def_.node()) {
     if (!needed.contains(n.name())) continue;
-    if (n.op() != "VariableV2") {
+    if (n.op() == "VarHandleOp") {
+      return absl::InvalidArgumentError(absl::StrCat("Freeze: the outputs use resource handle '", n.name(),
+                                                     "' other than through ReadVariableOp"));
+    }
+    if (n.op() != "VariableV2" && n.op() != "ReadVariableOp") {
       *frozen.add_node() = n;
       continue;
     }
-    const Node* var = graph_->FindNode(n.name());
-    if (var == nullptr) return absl::InternalError(absl::StrCat("Freeze: variable '", n.name(), "' is not in the graph"));
+    const Node* node = graph_->FindNode(n.name());
+    if (node == nullptr) return absl::InternalError(absl::StrCat("Freeze: node '", n.name(), "' is not in the graph"));
+    const Node* var = node;
+    if (n.op() == "ReadVariableOp") {
+      var = node->inputs().empty() ? nullptr : node->inputs()[0].node;
+      while (var != nullptr && var->op() == "Identity" && !var->inputs().empty()) var = var->inputs()[0].node;
+      if (var == nullptr || var->op() != "VarHandleOp") {
+        return absl::InvalidArgumentError(absl::StrCat("Freeze: '", n.name(), "' does not read a VarHandleOp"));
+      }
+    }
     const Tensor value = variables_.Get(VariableName(*var));
     if (!value.valid()) return UninitializedError(*var);
     tf::NodeDef* c = frozen.add_node();
     c->set_name(n.name());
+    // Control inputs of the read (it ran after them) carry over; they are in `needed` only
+    // if reachable, so keep just those.
+    for (const std::string& in : n.input()) {
+      if (!in.empty() && in[0] == '^' && needed.contains(node_of(in))) c->add_input(in);
+    }
     c->set_op("Const");
     (*c->mutable_attr())["dtype"] = MakeAttr(value.dtype());
     (*c->mutable_attr())["value"] = MakeAttr(value);

@@ -186,9 +186,15 @@ struct Computation {
 
 bool IsKnown(const Output& o) { return o.node->output_value(o.index) != nullptr; }
 
-Computation FindComputation(const std::vector<Output>& results, const absl::flat_hash_set<const Node*>& arg_nodes) {
+// `effects`: nodes without outputs that run for their effect (host ops such as AssignVariableOp).
+Computation FindComputation(const std::vector<Output>& results, const std::vector<const Node*>& effects,
+                            const absl::flat_hash_set<const Node*>& arg_nodes) {
   Computation c;
   std::vector<Output> stack(results.begin(), results.end());
+  for (const Node* n : effects) {
+    if (!c.computed.insert(n).second) continue;
+    for (const Output& in : n->inputs()) stack.push_back(in);
+  }
   while (!stack.empty()) {
     const Output o = stack.back();
     stack.pop_back();
@@ -318,6 +324,7 @@ absl::StatusOr<SpecializedGraph> SpecializeGraph(const Graph& graph, const tf::G
   // ---- Results and where each fetch comes from ----
   SpecializedGraph sg;
   std::vector<Output> results;  // in the pruned graph
+  std::vector<const Node*> effects;  // output-less host ops that run for their effect (in the pruned graph)
   absl::flat_hash_map<std::string, int> result_index;
   absl::flat_hash_map<std::string, int> feed_index;
   for (size_t i = 0; i < request.feeds.size(); ++i) feed_index[request.feeds[i].name] = static_cast<int>(i);
@@ -350,8 +357,11 @@ absl::StatusOr<SpecializedGraph> SpecializeGraph(const Graph& graph, const tf::G
   // Targets and control dependencies run: their outputs become results nobody reads.
   for (const Node* n : pruned.effect_nodes) {
     if (IsFedPlaceholder(*n, fed)) continue;
-    if (n->num_outputs() == 0 && n->op() != "NoOp" && !n->op_registration().lower) {  // e.g. Assert
-      return absl::UnimplementedError(NoLoweringMessage(*n));
+    if (n->num_outputs() == 0 && n->op() != "NoOp" && !n->op_registration().lower) {
+      if (!RunsOnHost(*n)) return absl::UnimplementedError(NoLoweringMessage(*n));  // e.g. Assert
+      const Node* in_p = p.FindNode(n->name());
+      if (in_p == nullptr) return absl::InternalError(absl::StrCat("effect node '", n->name(), "' was pruned"));
+      effects.push_back(in_p);
     }
     for (int k = 0; k < n->num_outputs(); ++k) {
       absl::StatusOr<Output> o = in_pruned(n, k);
@@ -370,12 +380,12 @@ absl::StatusOr<SpecializedGraph> SpecializeGraph(const Graph& graph, const tf::G
     arg_nodes.insert(a);
     arg_candidates.emplace_back(a, static_cast<int>(i));
   }
-  const Computation computation = FindComputation(results, arg_nodes);
+  const Computation computation = FindComputation(results, effects, arg_nodes);
   absl::StatusOr<std::vector<Node*>> order = p.TopologicalOrder();
   if (!order.ok()) return order.status();
   sg.needs_host_stages = NeedsHostStages(computation);
   if (absl::Status s = CheckComputable(*order, computation, request, sg.needs_host_stages); !s.ok()) return s;
-  if (results.empty()) return sg;  // every fetch is fed or folded: nothing to compile
+  if (results.empty() && effects.empty()) return sg;  // every fetch is fed or folded: nothing to compile
 
   // ---- 5. The graph the backend compiles ----
   absl::flat_hash_set<const Node*> used_args;  // arguments that computed nodes read

@@ -52,6 +52,8 @@ absl::StatusOr<std::unique_ptr<StagedExecutable>> StagedExecutable::Create(std::
         const int after = stage[in.node] + (RunsOnHost(*in.node) && !RunsOnHost(*n) ? 1 : 0);
         s = std::max(s, after);
       }
+      // Control edges order too: a read after an assignment it waits for sees the new value.
+      for (const Node* c : n->control_inputs()) s = std::max(s, stage[c] + (RunsOnHost(*c) && !RunsOnHost(*n) ? 1 : 0));
     }
     stage[n] = s;
     num_stages = std::max(num_stages, s + 1);

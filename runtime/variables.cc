@@ -49,9 +49,31 @@ std::string VariableName(const Node& variable) {
   return variable.name();
 }
 
+bool IsVariableNode(const Node& n) { return n.op() == "VariableV2" || n.op() == "VarHandleOp"; }
+
+DType VariableDType(const Node& variable) {
+  if (variable.op() == "VariableV2") return BaseDType(variable.output_dtype(0));
+  DType t = DT_INVALID;
+  (void)GetAttr(variable.attrs(), "dtype", &t);
+  return t;
+}
+
+Shape VariableShape(const Node& variable) {
+  if (variable.op() == "VariableV2") return variable.output_shape(0);
+  Shape s = Shape::UnknownRank();
+  (void)GetAttr(variable.attrs(), "shape", &s);
+  return s;
+}
+
+bool IsResourceVariableOp(const Node& n) {
+  const std::string& op = n.op();
+  return op == "VarHandleOp" || op == "ReadVariableOp" || op == "AssignVariableOp" || op == "AssignAddVariableOp" ||
+         op == "AssignSubVariableOp" || op == "VarIsInitializedOp";
+}
+
 bool IsStateOp(const Node& n) {
   return n.op() == "VariableV2" || n.op() == "Assign" || n.op() == "AssignAdd" || n.op() == "AssignSub" ||
-         IsRandomOp(n);
+         IsResourceVariableOp(n) || IsRandomOp(n);
 }
 
 absl::Status UninitializedError(const Node& variable) {
@@ -68,6 +90,16 @@ absl::StatusOr<const Node*> RefVariable(const Node& n) {
     return n.Annotate(absl::UnimplementedError("the ref input must come straight from a VariableV2"));
   }
   return v;
+}
+
+// The VarHandleOp a resource input comes from (through Identity nodes).
+absl::StatusOr<const Node*> HandleVariable(const Node& n) {
+  const Node* src = n.inputs().empty() ? nullptr : n.inputs()[0].node;
+  while (src != nullptr && src->op() == "Identity" && !src->inputs().empty()) src = src->inputs()[0].node;
+  if (src == nullptr || src->op() != "VarHandleOp") {
+    return n.Annotate(absl::UnimplementedError("the resource input must come from a VarHandleOp (through Identity only)"));
+  }
+  return src;
 }
 
 absl::StatusOr<Tensor> AddInto(const Tensor& current, const Tensor& delta, bool subtract) {
@@ -99,9 +131,66 @@ absl::StatusOr<Tensor> AddInto(const Tensor& current, const Tensor& delta, bool 
 
 }  // namespace
 
+namespace {
+
+// Resource-variable ops: the handle names the variable (a string scalar holding its name, for
+// whoever fetches it); the declared dtype and shape come from the VarHandleOp node.
+absl::StatusOr<std::vector<Tensor>> RunResourceOp(const Node& n, const std::vector<Tensor>& inputs, VariableStore& store) {
+  if (n.op() == "VarHandleOp") return std::vector<Tensor>{Tensor::Strings({VariableName(n)}, Shape{})};
+  absl::StatusOr<const Node*> var = HandleVariable(n);
+  if (!var.ok()) return var.status();
+  const std::string name = VariableName(**var);
+  DType declared_dtype = DT_INVALID;
+  Shape declared_shape = Shape::UnknownRank();
+  (void)GetAttr((*var)->attrs(), "dtype", &declared_dtype);
+  (void)GetAttr((*var)->attrs(), "shape", &declared_shape);
+  const Tensor current = store.Get(name);
+  if (n.op() == "VarIsInitializedOp") return std::vector<Tensor>{Tensor::FromVector<bool>({current.valid()}, Shape{})};
+  if (n.op() == "ReadVariableOp") {
+    if (!current.valid()) return UninitializedError(**var);
+    DType want = DT_INVALID;
+    (void)GetAttr(n.attrs(), "dtype", &want);
+    if (current.dtype() != want) {
+      return n.Annotate(absl::InvalidArgumentError(absl::StrCat("variable ", name, " holds ", DTypeName(current.dtype()),
+                                                                ", read as ", DTypeName(want))));
+    }
+    return std::vector<Tensor>{current};
+  }
+  const Tensor& value = inputs[1];
+  if (value.dtype() != declared_dtype) {
+    return n.Annotate(absl::InvalidArgumentError(absl::StrCat("variable ", name, " holds ", DTypeName(declared_dtype),
+                                                              ", cannot assign a ", DTypeName(value.dtype()))));
+  }
+  if (n.op() == "AssignVariableOp") {
+    // Like TF: an initialized variable keeps its shape; a fresh one takes any value compatible
+    // with the declared shape.
+    const Shape& want = current.valid() ? current.shape() : declared_shape;
+    if (!value.shape().IsCompatibleWith(want)) {
+      return n.Annotate(absl::InvalidArgumentError(absl::StrCat("variable ", name, " has shape ", want.ToString(),
+                                                                ", cannot assign a value of shape ", value.shape().ToString())));
+    }
+    store.Set(name, value);
+    return std::vector<Tensor>{};
+  }
+  if (!current.valid()) return UninitializedError(**var);
+  const bool subtract = n.op() == "AssignSubVariableOp";
+  if (current.shape() != value.shape()) {
+    return n.Annotate(absl::InvalidArgumentError(absl::StrCat("variable ", name, " has shape ", current.shape().ToString(),
+                                                              ", cannot ", subtract ? "subtract" : "add",
+                                                              " a value of shape ", value.shape().ToString())));
+  }
+  absl::StatusOr<Tensor> updated = AddInto(current, value, subtract);
+  if (!updated.ok()) return n.Annotate(updated.status());
+  store.Set(name, *updated);
+  return std::vector<Tensor>{};
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<Tensor>> RunStateOp(const Node& n, const std::vector<Tensor>& inputs, VariableStore& store) {
   if (n.op() == "VariableV2") return std::vector<Tensor>{store.Get(VariableName(n))};
   if (IsRandomOp(n)) return RunRandomOp(n, inputs, store);
+  if (IsResourceVariableOp(n)) return RunResourceOp(n, inputs, store);
 
   absl::StatusOr<const Node*> var = RefVariable(n);
   if (!var.ok()) return var.status();

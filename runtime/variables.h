@@ -39,6 +39,15 @@ class VariableStore {
 // The name a variable node's value is stored under: its shared_name attr, else its node name.
 std::string VariableName(const Node& variable);
 
+// VarHandleOp, ReadVariableOp, AssignVariableOp, AssignAdd/SubVariableOp, VarIsInitializedOp.
+bool IsResourceVariableOp(const Node& n);
+
+// Whether `n` declares a variable (VariableV2 or VarHandleOp); its value's dtype and declared
+// (possibly partial) shape.
+bool IsVariableNode(const Node& n);
+DType VariableDType(const Node& variable);
+Shape VariableShape(const Node& variable);
+
 // Whether `n` is a state op that the runtime executes against a VariableStore.
 bool IsStateOp(const Node& n);
 

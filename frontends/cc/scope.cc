@@ -102,4 +102,14 @@ absl::Status Scope::ToGraphDef(tf::GraphDef* def, const ExportOptions& options) 
   return absl::OkStatus();
 }
 
+void Scope::AddToCollection(std::string_view key, Node* node) const {
+  state_->collections[std::string(key)].push_back(node);
+}
+
+const std::vector<Node*>& Scope::GetCollection(std::string_view key) const {
+  static const std::vector<Node*>* const kEmpty = new std::vector<Node*>();
+  auto it = state_->collections.find(std::string(key));
+  return it == state_->collections.end() ? *kEmpty : it->second;
+}
+
 }  // namespace strata

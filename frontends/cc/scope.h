@@ -71,10 +71,17 @@ class Scope {
   // "MatMul", "MatMul_1", ... Each call reserves the returned name.
   std::string GetUniqueNameForOp(std::string_view default_name) const;
 
+  // The op name set by WithOpName (without the prefix); empty if none.
+  const std::string& op_name() const { return op_name_; }
   // The scope's name prefix ("outer/inner"; empty at the root).
   const std::string& name() const { return prefix_; }
   const std::string& device() const { return device_; }
   const std::vector<Node*>& control_deps() const { return control_deps_; }
+
+  // Named lists of nodes shared by every scope of this root, like TF's graph collections
+  // (frontends/cc/training.h keeps "variables", "trainable_variables", "initializers" here).
+  void AddToCollection(std::string_view key, Node* node) const;
+  const std::vector<Node*>& GetCollection(std::string_view key) const;
 
   // The graph as a GraphDef; the recorded error if any op construction failed.
   absl::Status ToGraphDef(tf::GraphDef* def, const ExportOptions& options = {}) const;
@@ -86,6 +93,7 @@ class Scope {
     absl::Status status;
     // Full names handed out (op names and sub-scope names) -> last suffix tried.
     absl::flat_hash_map<std::string, int> used_names;
+    absl::flat_hash_map<std::string, std::vector<Node*>> collections;
   };
 
   // abseil here has its own string_view type; let std::string_view fragments through.

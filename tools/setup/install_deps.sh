@@ -10,6 +10,7 @@ PACKAGES=(
   libabsl-dev libgtest-dev libgmock-dev
   python3-numpy
   libopenblas-dev
+  zlib1g-dev dataset-fashion-mnist
 )
 
 missing=()
