@@ -14,6 +14,7 @@
 #include "compiler/cpu_tiling.h"
 
 #include "compiler/cpu_parallel.h"
+#include "compiler/transfer_slice_folds.h"
 
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -420,7 +421,8 @@ mlir::LogicalResult CleanUpVectors(FuncOp func) {
   mlir::vector::populateVectorTransferPermutationMapLoweringPatterns(patterns);
   mlir::vector::populateVectorReductionToContractPatterns(patterns);
   mlir::vector::populateSinkVectorBroadcastPatterns(patterns);
-  mlir::tensor::populateFoldTensorSubsetIntoVectorTransferPatterns(patterns);
+  // Not MLIR 19's populateFoldTensorSubsetIntoVectorTransferPatterns: it drops partial tiles.
+  PopulateTensorSubsetIntoTransferFolds(patterns);
   mlir::vector::TransferReadOp::getCanonicalizationPatterns(patterns, ctx);
   mlir::vector::TransferWriteOp::getCanonicalizationPatterns(patterns, ctx);
   AddCanonicalizations(patterns);

@@ -142,7 +142,14 @@ Value MlirBuilder::EmitArgReduce(ArgReduceKind k, Value x, int64_t axis, const V
         mlir::Value better;
         const bool max = k == ArgReduceKind::kArgMax;
         if (is_float) {
-          better = b.create<arith::CmpFOp>(l, max ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, v, best);
+          // A NaN is the extreme for both (the first NaN wins, as in the reference evaluator,
+          // NumPy and XLA): it beats any number, and nothing beats it.
+          mlir::Value ordered_better =
+              b.create<arith::CmpFOp>(l, max ? arith::CmpFPredicate::OGT : arith::CmpFPredicate::OLT, v, best);
+          mlir::Value v_nan = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::UNO, v, v);
+          mlir::Value best_number = b.create<arith::CmpFOp>(l, arith::CmpFPredicate::ORD, best, best);
+          mlir::Value first_nan = b.create<arith::AndIOp>(l, v_nan, best_number);
+          better = b.create<arith::OrIOp>(l, ordered_better, first_nan);
         } else {
           arith::CmpIPredicate p = max ? (s ? arith::CmpIPredicate::sgt : arith::CmpIPredicate::ugt)
                                        : (s ? arith::CmpIPredicate::slt : arith::CmpIPredicate::ult);

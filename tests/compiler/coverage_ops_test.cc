@@ -183,11 +183,11 @@ TEST(CoverageOpsTest, FusedBatchNormV1) {
   }
 }
 
-// A CPU-backend bug found while testing TopKV2 (reported; not an op bug): the concat of two
-// copies of a row-wise "index of the max" computed from a float64 [6, 7] matrix returns 0 for
-// rows 0-3 (float32 is right, and so is each column fetched alone). TopKV2's lowering no longer
-// concatenates; enable this once the backend is fixed.
-TEST(CoverageOpsTest, DISABLED_ConcatOfFloat64ArgMaxColumns) {
+// A CPU-backend bug found while testing TopKV2: the concat of two copies of a row-wise "index of
+// the max" computed from a float64 [6, 7] matrix returned 0 for rows 0-3 (the main tile of 4 rows;
+// the remainder tile of 2 was right). Cause: MLIR 19's insert_slice(transfer_write) fold dropped
+// the main tile (compiler/transfer_slice_folds.h; tests/compiler/concat_fusion_test.cc).
+TEST(CoverageOpsTest, ConcatOfFloat64ArgMaxColumns) {
   std::vector<double> v(42);
   for (int i = 0; i < 42; ++i) v[i] = (i * 37) % 11;
   for (DType dt : {DT_FLOAT, DT_DOUBLE}) {
@@ -212,18 +212,35 @@ TEST(CoverageOpsTest, DISABLED_ConcatOfFloat64ArgMaxColumns) {
   }
 }
 
-// Another CPU-backend difference found here (reported): the compiled ArgMax skips NaN, while
-// the reference evaluator (host_builder.h) and NumPy take the first NaN as the largest.
-TEST(CoverageOpsTest, DISABLED_CompiledArgMaxTakesTheFirstNan) {
+// Another CPU-backend difference found here: the compiled ArgMax skipped NaN, while the
+// reference evaluator (host_builder.h), NumPy and XLA take the first NaN as the extreme, for
+// ArgMax and ArgMin alike. Also across the tiles of a long (tiled) reduction.
+TEST(CoverageOpsTest, CompiledArgMaxTakesTheFirstNan) {
   GraphBuilder g;
   Feeds feeds;
   Output x = g.Placeholder("x", DT_FLOAT, Shape{2, 4});
   feeds.push_back({x, F32({1, kInf, kNaN, 2, kNaN, 5, kNaN, -1}, {2, 4})});
   Output am = g.Add("am", "ArgMax", {x, g.Const("axis", Tensor::Scalar<int32_t>(1))});
-  absl::StatusOr<BothRuns> runs = RunBoth(g.graph(), feeds, {am});
+  Output an = g.Add("an", "ArgMin", {x, g.Const("axis1", Tensor::Scalar<int32_t>(1))});
+  // 300 per row: the reduction is tiled; the first NaN (at 150, in the third tile) wins over
+  // the larger and smaller numbers before and after it and over the NaN at 260.
+  std::vector<float> long_row(600);
+  for (int i = 0; i < 600; ++i) long_row[i] = static_cast<float>((i * 37) % 101);
+  long_row[150] = kNaN;
+  long_row[260] = kNaN;
+  long_row[300 + 299] = kNaN;  // row 1: the last element
+  Output y = g.Placeholder("y", DT_FLOAT, Shape{2, 300});
+  feeds.push_back({y, F32(long_row, {2, 300})});
+  Output lm = g.Add("lm", "ArgMax", {y, g.Const("axis2", Tensor::Scalar<int32_t>(1))});
+  Output ln = g.Add("ln", "ArgMin", {y, g.Const("axis3", Tensor::Scalar<int32_t>(1))});
+  absl::StatusOr<BothRuns> runs = RunBoth(g.graph(), feeds, {am, an, lm, ln});
   ASSERT_TRUE(runs.ok()) << runs.status();
-  EXPECT_THAT(Values<int64_t>(runs->reference[0]), ElementsAre(2, 0));
-  EXPECT_THAT(Values<int64_t>(runs->compiled[0]), ElementsAre(2, 0));
+  for (const std::vector<Tensor>* r : {&runs->reference, &runs->compiled}) {
+    EXPECT_THAT(Values<int64_t>((*r)[0]), ElementsAre(2, 0));
+    EXPECT_THAT(Values<int64_t>((*r)[1]), ElementsAre(2, 0));
+    EXPECT_THAT(Values<int64_t>((*r)[2]), ElementsAre(150, 299));
+    EXPECT_THAT(Values<int64_t>((*r)[3]), ElementsAre(150, 299));
+  }
 }
 
 }  // namespace

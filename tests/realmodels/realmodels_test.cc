@@ -65,10 +65,6 @@ struct ModelCase {
   const char* note = "";
 };
 
-const char kConcatBug[] =
-    "compiler/: ConcatV2 (and Pack) of elementwise producers whose length along the tiled dim is "
-    "not a multiple of the 64-lane tile loses the main tile (zeros): the keypoint coordinates "
-    "come out 0; the reference backend gets them right (repro in docs/realmodels.md)";
 const char kBlazeposeFullNote[] =
     "the segmentation mask (Identity_1) is ill-conditioned: its logits reach |400|, so 1 of 65536 "
     "values differs from TF.js by 2.5e-3 relative (0.08816 vs 0.08794); strata's reference evaluator "
@@ -104,7 +100,7 @@ const ModelCase kModels[] = {
     {"liveness", Expect::kPass, "", true},
     {"mobilefacenet", Expect::kPass, "", false},
     {"movenet-lightning", Expect::kPass, "", false},
-    {"movenet-multipose", Expect::kFail, kConcatBug, false},
+    {"movenet-multipose", Expect::kPass, "", false},
     {"selfie", Expect::kPass, "", false},
 };
 
