@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "graph/graph_def_io.h"
 #include "runtime/backends.h"
+#include "runtime/control_flow_regions.h"
 #include "runtime/optimizer_expansion.h"
 #include "runtime/run_request.h"
 #include "runtime/specialize.h"
@@ -60,6 +61,12 @@ void Session::Init(const tf::GraphDef& graph_def, const OpRegistry* registry, Se
   // Optimizer updates become compiled arithmetic + Assigns (runtime/optimizer_expansion.h).
   if (absl::Status s = ExpandOptimizerOps(&graph_def_); !s.ok()) {
     init_status_ = absl::Status(s.code(), absl::StrCat("Session: ", s.message()));
+    graph_ = std::make_unique<Graph>(registry);
+    return;
+  }
+  // TF1 conds and while loops become host ops run by a dataflow executor (control_flow_regions.h).
+  if (absl::StatusOr<int> regions = CollapseControlFlowRegions(&graph_def_, *registry); !regions.ok()) {
+    init_status_ = absl::Status(regions.status().code(), absl::StrCat("Session: ", regions.status().message()));
     graph_ = std::make_unique<Graph>(registry);
     return;
   }

@@ -8,6 +8,7 @@
 #include "graph/attr_value.h"
 #include "graph/graph_def_io.h"
 #include "ops/host_kernel.h"
+#include "runtime/control_flow_host_eval.h"
 #include "runtime/run_request.h"
 #include "runtime/specialize.h"
 #include "runtime/variables.h"
@@ -49,11 +50,11 @@ absl::StatusOr<std::unique_ptr<StagedExecutable>> StagedExecutable::Create(std::
     int s = 0;
     if (!arg_nodes.contains(n) && n->op() != "Const") {
       for (const Output& in : n->inputs()) {
-        const int after = stage[in.node] + (RunsOnHost(*in.node) && !RunsOnHost(*n) ? 1 : 0);
+        const int after = stage[in.node] + (RunsOnHostInStages(*in.node) && !RunsOnHostInStages(*n) ? 1 : 0);
         s = std::max(s, after);
       }
       // Control edges order too: a read after an assignment it waits for sees the new value.
-      for (const Node* c : n->control_inputs()) s = std::max(s, stage[c] + (RunsOnHost(*c) && !RunsOnHost(*n) ? 1 : 0));
+      for (const Node* c : n->control_inputs()) s = std::max(s, stage[c] + (RunsOnHostInStages(*c) && !RunsOnHostInStages(*n) ? 1 : 0));
     }
     stage[n] = s;
     num_stages = std::max(num_stages, s + 1);
@@ -62,7 +63,7 @@ absl::StatusOr<std::unique_ptr<StagedExecutable>> StagedExecutable::Create(std::
 
   // A compiled node's output is a cluster output when a node of another stage, a host op, or
   // the caller reads it; a tensor a cluster reads from outside is one of its inputs.
-  auto compiled = [&](const Node* n) { return !arg_nodes.contains(n) && n->op() != "Const" && !RunsOnHost(*n); };
+  auto compiled = [&](const Node* n) { return !arg_nodes.contains(n) && n->op() != "Const" && !RunsOnHostInStages(*n); };
   std::vector<absl::flat_hash_set<std::string>> fetch_sets(num_stages), feed_sets(num_stages);
   auto add_fetch = [&](const Output& o) {
     if (!compiled(o.node)) return;
@@ -70,10 +71,10 @@ absl::StatusOr<std::unique_ptr<StagedExecutable>> StagedExecutable::Create(std::
     if (fetch_sets[stage[o.node]].insert(name).second) e->stages_[stage[o.node]].fetches.push_back(std::move(name));
   };
   for (const Node* n : *order) {
-    if (RunsOnHost(*n)) e->stages_[stage[n]].host_ops.push_back(n);
+    if (RunsOnHostInStages(*n)) e->stages_[stage[n]].host_ops.push_back(n);
     for (const Output& in : n->inputs()) {
       if (in.node->op() == "Const") {
-        if (RunsOnHost(*n)) {
+        if (RunsOnHostInStages(*n)) {
           Tensor value;
           if (absl::Status s = GetAttr(in.node->attrs(), "value", &value); !s.ok()) return in.node->Annotate(s);
           e->constants_[CanonicalTensorName(in)] = std::move(value);
@@ -216,7 +217,8 @@ absl::Status StagedExecutable::Run(absl::Span<const Tensor> args, std::vector<Te
         if (n->inputs().size() > 1 && is_arg.contains(CanonicalTensorName(n->inputs()[1]))) inputs[1] = inputs[1].Clone();
         outs = RunStateOp(*n, inputs, *options.variables);
       } else {
-        outs = RunHostKernel(*n, inputs);
+        // A compiled op whose output shape depends on values runs on the host (control_flow_host_eval.h).
+        outs = RunsOnHost(*n) ? RunHostKernel(*n, inputs) : EvaluateNodeOnValues(*n, inputs);
       }
       if (!outs.ok()) return outs.status();
       for (int k = 0; k < static_cast<int>(outs->size()); ++k) {

@@ -57,7 +57,7 @@ struct ModelCase {
   // For kFail: what blocks the model (see docs/realmodels.md).
   const char* known_failure;
   // Runs by default: compiles in seconds, not minutes, on 2 cores (facemesh is there for the
-  // TF.js-only _FusedConv2D [BiasAdd, Prelu]; the control-flow models fail at once).
+  // TF.js-only _FusedConv2D [BiasAdd, Prelu]; faceboxes for TF1 control flow and TensorArrays).
   bool quick;
   // > kRtol where an output is too ill-conditioned for kRtol (the reason is in `note`). The
   // model must pass at this tolerance; the line it prints also says how it fares at kRtol.
@@ -70,10 +70,6 @@ const char kBlazeposeFullNote[] =
     "values differs from TF.js by 2.5e-3 relative (0.08816 vs 0.08794); strata's reference evaluator "
     "differs from TF.js by up to 7.5e-4 there too (float32 summation order, no op at fault)";
 
-const char kControlFlow[] =
-    "TF1 control flow (Switch/Merge/Enter/Exit/NextIteration/LoopCond) with TensorArray/TensorList ops "
-    "around data-dependent shapes (Where, NonMaxSuppression): waits for host-op partitioning in the Session";
-
 // The 26 models with references. Keep in step with docs/realmodels.md.
 const ModelCase kModels[] = {
     {"age", Expect::kPass, "", true},
@@ -85,7 +81,7 @@ const ModelCase kModels[] = {
     {"blazepose-lite", Expect::kPass, "", false},
     {"efficientpose", Expect::kPass, "", false},
     {"emotion", Expect::kPass, "", true},
-    {"faceboxes", Expect::kFail, kControlFlow, true},
+    {"faceboxes", Expect::kPass, "", true},
     {"facemesh", Expect::kPass, "", true},
     {"facemesh-attention", Expect::kPass, "", false},
     {"facemesh-detection-full", Expect::kPass, "", false},
@@ -96,7 +92,7 @@ const ModelCase kModels[] = {
     {"handlandmark-lite", Expect::kPass, "", false},
     {"handlandmark-sparse", Expect::kPass, "", false},
     {"handskeleton", Expect::kPass, "", false},
-    {"handtrack", Expect::kFail, kControlFlow, true},
+    {"handtrack", Expect::kPass, "", false},
     {"liveness", Expect::kPass, "", true},
     {"mobilefacenet", Expect::kPass, "", false},
     {"movenet-lightning", Expect::kPass, "", false},
