@@ -126,6 +126,7 @@ absl::StatusOr<double> TrainAndEvaluate(ModelGraph& model, const std::string& na
   const int64_t steps_per_epoch = n_train / batch;  // the last partial batch is dropped, as in Keras' drop_remainder
   const int64_t total_steps = flags.steps > 0 ? flags.steps : steps_per_epoch * epochs;
   int64_t step = 0;
+  double first_step_seconds = 0;
   for (int epoch = 1; step < total_steps; ++epoch) {
     std::shuffle(order.begin(), order.end(), rng);
     const auto start = std::chrono::steady_clock::now();
@@ -141,11 +142,16 @@ absl::StatusOr<double> TrainAndEvaluate(ModelGraph& model, const std::string& na
                                        {model.train_op.name()}, &out);
       if (!s.ok()) return Check(s, absl::StrCat("training step ", step));
       loss_sum += out[0].scalar<float>();
+      if (step == 0) {  // the first step compiles the training graph: report it apart
+        first_step_seconds = Seconds(start);
+        std::printf("first step (compiles the training step): %.2f s\n", first_step_seconds);
+      }
     }
     const double seconds = Seconds(start);
-    std::printf("epoch %d: %lld steps, mean loss %.4f, %.2f s, %.0f examples/s\n", epoch,
+    std::printf("epoch %d: %lld steps, mean loss %.4f, %.2f s (%.2f s without compiling), %.0f examples/s\n", epoch,
                 static_cast<long long>(epoch_steps), loss_sum / static_cast<double>(std::max<int64_t>(epoch_steps, 1)),
-                seconds, static_cast<double>(epoch_steps * batch) / seconds);
+                seconds, seconds - first_step_seconds, static_cast<double>(epoch_steps * batch) / seconds);
+    first_step_seconds = 0;
     std::fflush(stdout);
   }
 
