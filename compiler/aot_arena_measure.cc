@@ -1,11 +1,15 @@
-// Runs an AOT module once under the JIT to measure its arena (see aot_arena_measure.h).
+// Runs an AOT module under the JIT to measure and pack its arena (see aot_arena_measure.h).
 #include "compiler/aot_arena_measure.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "compiler/aot_arena_pack.h"
 #include "llvm/ExecutionEngine/Orc/Core.h"
 #include "llvm/ExecutionEngine/Orc/ExecutionUtils.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
@@ -61,6 +65,32 @@ void FillOnes(void* data, const ArenaMeasureInputs::Buffer& spec) {
   }
 }
 
+// The main region's blocks as they come and go during the measured run.
+class LifetimeRecorder : public aot::RegionObserver {
+ public:
+  void OnAllocate(uint64_t index, uint64_t alignment, uint64_t size) override {
+    consistent_ = consistent_ && index == blocks_.size();
+    blocks_.push_back({size, std::max<uint64_t>(alignment, 64), events_, kLive});
+    ++events_;
+  }
+  void OnFree(uint64_t index) override {
+    if (index < blocks_.size()) blocks_[index].last = events_;
+    ++events_;
+  }
+  // Blocks never freed live to the end of the run. Empty when the indexes made no sense.
+  std::vector<ArenaBlockLifetime> Finish() {
+    if (!consistent_) return {};
+    for (ArenaBlockLifetime& b : blocks_) b.last = std::min(b.last, events_);
+    return std::move(blocks_);
+  }
+
+ private:
+  static constexpr uint64_t kLive = ~uint64_t{0};
+  std::vector<ArenaBlockLifetime> blocks_;
+  uint64_t events_ = 0;
+  bool consistent_ = true;
+};
+
 constexpr int64_t kFirstCapacity = int64_t{64} << 20;
 constexpr int64_t kMaxCapacity = int64_t{64} << 30;
 
@@ -115,20 +145,61 @@ absl::StatusOr<ArenaPlan> MeasureArena(const std::string* object, std::unique_pt
   if (scratch == nullptr || weights == nullptr) return absl::ResourceExhaustedError("AOT arena measurement: out of memory");
   if (inputs.weights != nullptr && !inputs.weights->empty()) std::memcpy(weights.get(), inputs.weights->data(), inputs.weights->size());
 
-  // Regions that turn out too small send blocks to the heap (counted): grow and run again.
-  for (int64_t capacity = kFirstCapacity; capacity <= kMaxCapacity; capacity *= 4) {
+  auto run = [&](aot::Arena& arena) {
+    int64_t bad_value = 0;
+    aot::ScopedRunContext context(&arena, /*pool=*/nullptr);
+    entry(args.data(), results.data(), weights.get(), scratch.get(), &bad_value);
+  };
+  auto result_bytes = [&] {
+    std::vector<std::string> out;
+    for (size_t r = 0; r < results.size(); ++r) {
+      out.emplace_back(static_cast<const char*>(results[r]), static_cast<size_t>(inputs.result_bytes[r]));
+    }
+    return out;
+  };
+
+  // 1. As stacks. Regions that turn out too small send blocks to the heap (counted): grow and
+  // run again.
+  ArenaPlan plan;
+  std::vector<ArenaBlockLifetime> lifetimes;
+  bool measured = false;
+  for (int64_t capacity = kFirstCapacity; capacity <= kMaxCapacity && !measured; capacity *= 4) {
     aot::Arena arena;
     if (!arena.Reserve(capacity, capacity, 1)) return absl::ResourceExhaustedError("AOT arena measurement: out of memory");
-    int64_t bad_value = 0;
-    {
-      aot::ScopedRunContext run(&arena, /*pool=*/nullptr);
-      entry(args.data(), results.data(), weights.get(), scratch.get(), &bad_value);
-    }
+    LifetimeRecorder recorder;
+    arena.main().set_observer(&recorder);
+    run(arena);
+    arena.main().set_observer(nullptr);
     if (arena.heap_fallback_bytes() == 0) {
-      return ArenaPlan{static_cast<int64_t>(arena.main().peak()), static_cast<int64_t>(arena.slot(0)->peak())};
+      measured = true;
+      plan.main_bytes = plan.stack_main_bytes = static_cast<int64_t>(arena.main().peak());
+      plan.chunk_bytes = static_cast<int64_t>(arena.slot(0)->peak());
+      lifetimes = recorder.Finish();
     }
   }
-  return absl::ResourceExhaustedError("AOT: the compiled code needs more than 64 GiB of intermediates");
+  if (!measured) return absl::ResourceExhaustedError("AOT: the compiled code needs more than 64 GiB of intermediates");
+
+  // 2. Packed by lifetime, kept only if smaller and if a run through it needs no heap and
+  // computes the same bytes.
+  absl::StatusOr<ArenaPacking> packing = PackArenaBlocks(lifetimes);
+  if (!packing.ok()) return absl::InternalError(absl::StrCat("AOT arena packing: ", packing.status().message()));
+  plan.sum_main_bytes = static_cast<int64_t>(packing->sum_bytes);
+  if (lifetimes.empty() || static_cast<int64_t>(packing->bytes) >= plan.stack_main_bytes) return plan;
+  std::vector<aot::PlannedBlock> blocks;
+  for (size_t i = 0; i < lifetimes.size(); ++i) blocks.push_back({packing->offsets[i], lifetimes[i].bytes});
+  const std::vector<std::string> stack_results = result_bytes();
+  for (size_t r = 0; r < results.size(); ++r) std::memset(results[r], 0, static_cast<size_t>(inputs.result_bytes[r]));
+  aot::Arena arena;
+  if (!arena.Reserve(packing->bytes, static_cast<uint64_t>(plan.chunk_bytes), 1)) {
+    return absl::ResourceExhaustedError("AOT arena measurement: out of memory");
+  }
+  arena.main().SetPlan(blocks.data(), blocks.size());
+  run(arena);
+  if (arena.heap_fallback_bytes() == 0 && result_bytes() == stack_results) {
+    plan.main_bytes = static_cast<int64_t>(packing->bytes);
+    plan.main_blocks = std::move(blocks);
+  }
+  return plan;
 }
 
 }  // namespace strata

@@ -1,5 +1,5 @@
 // CompileAot: lowering -> CPU pipeline (for the target's vector width) -> object with a C
-// entry point -> arena measurement -> header (see aot_compiler.h).
+// entry point -> arena measurement and packing -> header (see aot_compiler.h).
 #include "compiler/aot_compiler.h"
 
 #include <chrono>
@@ -130,6 +130,7 @@ absl::StatusOr<AotArtifact> CompileAot(const AotProgram& program, const AotOptio
   CpuPipelineOptions popts;
   popts.vector_bits = target->vector_bits;
   popts.capture_ir = false;
+  popts.tighten_buffer_lifetimes = true;  // lifetimes the arena packing can use
   if (absl::Status s = RunCpuPipeline(*module, popts, nullptr); !s.ok()) return s;
   artifact.stats.pipeline_ms = MsSince(pipeline_start);
 
@@ -220,6 +221,9 @@ absl::StatusOr<AotArtifact> CompileAot(const AotProgram& program, const AotOptio
   if (!plan.ok()) return plan.status();
   artifact.main_arena_bytes = plan->main_bytes;
   artifact.chunk_arena_bytes = plan->chunk_bytes;
+  artifact.stack_main_arena_bytes = plan->stack_main_bytes;
+  artifact.sum_main_arena_bytes = plan->sum_main_bytes;
+  artifact.main_arena_blocks = static_cast<int64_t>(plan->main_blocks.size());
   artifact.stats.measure_ms = MsSince(measure_start);
 
   // 6. Header and weights file.
@@ -232,6 +236,9 @@ absl::StatusOr<AotArtifact> CompileAot(const AotProgram& program, const AotOptio
   info.scratch_bytes = artifact.scratch_bytes;
   info.main_arena_bytes = artifact.main_arena_bytes;
   info.chunk_arena_bytes = artifact.chunk_arena_bytes;
+  for (const aot::PlannedBlock& b : plan->main_blocks) info.arena_plan.emplace_back(b.offset, b.bytes);
+  info.stack_main_arena_bytes = artifact.stack_main_arena_bytes;
+  info.sum_main_arena_bytes = artifact.sum_main_arena_bytes;
   info.external_weights = options.weights == AotWeights::kExternal;
   info.weights_bytes = artifact.weights_bytes;
   info.weights_checksum = artifact.weights_checksum;

@@ -12,7 +12,8 @@
 //     data of the weights file (runtime/aot/weights_format.h);
 //   - the runtime functions the code calls are renamed to strata_aot_* (runtime/aot/abi.h), and
 //     every other symbol is internal, so several artifacts link into one program.
-// The arena is measured by running the code once at compile time (aot_arena_measure.h).
+// The arena is measured by running the code at compile time and packed by the blocks'
+// lifetimes (aot_arena_measure.h, aot_arena_pack.h).
 // This header is free of MLIR and LLVM.
 #pragma once
 
@@ -82,8 +83,11 @@ struct AotArtifact {
   int64_t weights_bytes = 0;
   uint64_t weights_checksum = 0;
   int64_t scratch_bytes = 0;
-  int64_t main_arena_bytes = 0;   // measured (arena.h)
+  int64_t main_arena_bytes = 0;   // the main region: packed by lifetime (or a stack)
   int64_t chunk_arena_bytes = 0;  // per parallel-loop participant
+  int64_t stack_main_arena_bytes = 0;  // the main region as a stack (measured high-water mark)
+  int64_t sum_main_arena_bytes = 0;    // its blocks each in a slot of their own
+  int64_t main_arena_blocks = 0;       // blocks the packed plan places (0: the region is a stack)
   AotStats stats;
 };
 

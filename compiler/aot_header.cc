@@ -33,6 +33,17 @@ absl::StatusOr<std::string> CppElementType(const AotTensor& t) {
   }
 }
 
+// The plan's {offset, bytes} pairs, eight to a line ({0, 0} alone for an empty plan).
+std::string ArenaPlanRows(const std::vector<std::pair<uint64_t, uint64_t>>& plan) {
+  if (plan.empty()) return "{0, 0}";
+  std::string out;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (i > 0) out += i % 8 == 0 ? ",\n        " : ", ";
+    absl::StrAppend(&out, "{", plan[i].first, ", ", plan[i].second, "}");
+  }
+  return out;
+}
+
 std::string CString(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
@@ -174,6 +185,11 @@ extern "C" int )", info.entry_symbol,
   absl::StrAppend(&h, "  static constexpr int64_t kArenaBytes = ", info.main_arena_bytes, ";\n");
   absl::StrAppend(&h, "  static constexpr int64_t kChunkArenaBytes = ", info.chunk_arena_bytes, ";\n");
   absl::StrAppend(&h, "  static constexpr int64_t ArenaBytesFor(int pool_workers) { return kArenaBytes + kChunkArenaBytes * (1 + pool_workers); }\n");
+  absl::StrAppend(&h, "  // The main region's blocks packed by lifetime (0: the region is a stack). As a stack it would\n"
+                      "  // take kArenaStackBytes; with a slot per block, kArenaBlocksBytes.\n");
+  absl::StrAppend(&h, "  static constexpr uint64_t kArenaPlannedBlocks = ", info.arena_plan.size(), ";\n");
+  absl::StrAppend(&h, "  static constexpr int64_t kArenaStackBytes = ", info.stack_main_arena_bytes, ";\n");
+  absl::StrAppend(&h, "  static constexpr int64_t kArenaBlocksBytes = ", info.sum_main_arena_bytes, ";\n");
   absl::StrAppend(&h, "  static constexpr int64_t kScratchBytes = ", info.scratch_bytes, ";\n");
   absl::StrAppend(&h, "  static constexpr bool kExternalWeights = ", info.external_weights ? "true" : "false", ";\n");
   absl::StrAppend(&h, "  static constexpr int64_t kWeightsBytes = ", info.weights_bytes, ";\n");
@@ -217,9 +233,11 @@ extern "C" int )", info.entry_symbol,
     static constexpr int64_t kResultBytes[] = {)", ArrayOrZero(result_bytes), R"(};
     static constexpr const char* kResultNames[] = {)", result_names.empty() ? "nullptr" : absl::StrJoin(result_names, ", "), R"(};
     static constexpr const char* kCheckMessages[] = {)", checks.empty() ? "nullptr" : absl::StrJoin(checks, ",\n        "), R"(};
+    // {data offset, bytes} of each block of a run, in allocation order.
+    static constexpr strata::aot::PlannedBlock kArenaPlan[] = {)", ArenaPlanRows(info.arena_plan), R"(};
     static const strata::aot::ModelSpec spec = {
         )", CString(qualified), ", &", info.entry_symbol, ",\n        kNumArgs, kArgBytes, kArgNames, kNumResults, kResultBytes, kResultNames,\n        kScratchBytes, kArenaBytes, kChunkArenaBytes, kExternalWeights, kWeightsBytes, kWeightsChecksum,\n        ",
-                  info.check_messages.size(), R"(, kCheckMessages};
+                  info.check_messages.size(), R"(, kCheckMessages, kArenaPlannedBlocks, kArenaPlan};
     return spec;
   }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -19,6 +20,10 @@ struct AotHeaderInfo {
   std::vector<AotTensor> args, results;
   int64_t scratch_bytes = 0;
   int64_t main_arena_bytes = 0, chunk_arena_bytes = 0;
+  // The main region's packed plan (data offset, bytes per block; empty: a stack) and what the
+  // region would take as a stack and with a slot per block.
+  std::vector<std::pair<uint64_t, uint64_t>> arena_plan;
+  int64_t stack_main_arena_bytes = 0, sum_main_arena_bytes = 0;
   bool external_weights = false;
   int64_t weights_bytes = 0;
   uint64_t weights_checksum = 0;

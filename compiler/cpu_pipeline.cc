@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "compiler/aot_buffer_lifetimes.h"
 #include "compiler/cpu_parallel.h"
 #include "compiler/cpu_tiling.h"
 #include "llvm/Support/raw_ostream.h"
@@ -165,6 +166,7 @@ absl::Status RunCpuPipeline(mlir::ModuleOp module, const CpuPipelineOptions& opt
     pm.addNestedPass<FuncOp>(mlir::createConvertLinalgToLoopsPass());
     pm.addPass(mlir::createBufferizationToMemRefPass());
     AddCleanup(pm);
+    if (options.tighten_buffer_lifetimes) pm.addNestedPass<FuncOp>(CreateTightenBufferLifetimesPass());
     absl::Status s = Run(pm, module, "bufferization");
     if (!s.ok()) return s;
     if (ir && options.capture_ir) ir->bufferized = PrintIr(module);

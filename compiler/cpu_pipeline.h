@@ -28,6 +28,9 @@ struct CpuPipelineOptions {
   bool math_approximations = true;
   // Keep the IR after the tensor-level and the loop-level stages (for DebugString / --emit).
   bool capture_ir = true;
+  // Allocate each intermediate at its first use and free it after its last (AOT: the arena is
+  // packed from these lifetimes; compiler/aot_buffer_lifetimes.h).
+  bool tighten_buffer_lifetimes = false;
 };
 
 struct PipelineIr {

@@ -20,6 +20,7 @@ constexpr uint64_t kHeaderBytes = 64;
 constexpr uint64_t kMaxAlignment = 4096;
 constexpr uint64_t kRegionMagic = 0x5354524154414152ULL;  // "STRATAAR"
 constexpr uint64_t kHeapMagic = 0x5354524154414850ULL;    // "STRATAHP"
+constexpr uint64_t kPlannedMagic = 0x5354524154415041ULL; // "STRATAPA"
 
 // Stored in the 64 bytes below every block handed out.
 struct BlockHeader {
@@ -29,6 +30,7 @@ struct BlockHeader {
   uint64_t prev_last;
   uint64_t freed;
   uint64_t magic;
+  uint64_t index;  // in the region's allocation order
 };
 static_assert(sizeof(BlockHeader) <= kHeaderBytes);
 
@@ -43,7 +45,7 @@ void* HeapAllocate(uint64_t alignment, uint64_t size) {
   void* raw = std::aligned_alloc(a, a + AlignUp(std::max<uint64_t>(size, 1), a));
   if (raw == nullptr) return nullptr;
   void* user = static_cast<char*>(raw) + a;
-  *HeaderOf(user) = BlockHeader{nullptr, raw, 0, 0, 0, kHeapMagic};
+  *HeaderOf(user) = BlockHeader{nullptr, raw, 0, 0, 0, kHeapMagic, 0};
   return user;
 }
 
@@ -52,25 +54,54 @@ void* HeapAllocate(uint64_t alignment, uint64_t size) {
 void StackRegion::Reset(char* base, uint64_t capacity) {
   base_ = base;
   capacity_ = capacity;
-  top_ = last_ = peak_ = 0;
+  top_ = last_ = peak_ = next_index_ = 0;
+  plan_ = nullptr;
+  plan_count_ = 0;
+}
+
+void StackRegion::SetPlan(const PlannedBlock* blocks, uint64_t count) {
+  plan_ = count > 0 ? blocks : nullptr;
+  plan_count_ = plan_ != nullptr ? count : 0;
+  next_index_ = 0;
 }
 
 void* StackRegion::Allocate(uint64_t alignment, uint64_t size) {
+  if (plan_ != nullptr) return AllocatePlanned(alignment, size);
   const uint64_t a = std::max(alignment, kHeaderBytes);
   if (!ValidAlignment(a) || size > capacity_) return nullptr;
   const uint64_t user = AlignUp(top_ + kHeaderBytes, a);
   const uint64_t end = user + RoundUp64(size);
   if (end > capacity_) return nullptr;
   void* p = base_ + user;
-  *HeaderOf(p) = BlockHeader{this, nullptr, top_, last_, 0, kRegionMagic};
+  const uint64_t index = next_index_++;
+  *HeaderOf(p) = BlockHeader{this, nullptr, top_, last_, 0, kRegionMagic, index};
   top_ = end;
   last_ = user + 1;
   peak_ = std::max(peak_, end);
+  if (observer_ != nullptr) observer_->OnAllocate(index, alignment, size);
+  return p;
+}
+
+void* StackRegion::AllocatePlanned(uint64_t alignment, uint64_t size) {
+  const uint64_t index = next_index_++;
+  if (index >= plan_count_) return nullptr;
+  const PlannedBlock& b = plan_[index];
+  const uint64_t a = std::max(alignment, kHeaderBytes);
+  if (b.bytes != size || !ValidAlignment(a) || b.offset % a != 0 || b.offset < kHeaderBytes ||
+      b.offset + RoundUp64(size) > capacity_) {
+    return nullptr;
+  }
+  void* p = base_ + b.offset;
+  *HeaderOf(p) = BlockHeader{this, nullptr, 0, 0, 0, kPlannedMagic, index};
+  peak_ = std::max(peak_, b.offset + RoundUp64(size));
   return p;
 }
 
 void StackRegion::Free(void* ptr) {
-  HeaderOf(ptr)->freed = 1;
+  BlockHeader* h = HeaderOf(ptr);
+  if (h->magic == kPlannedMagic) return;  // its bytes are someone else's once its lifetime ends
+  h->freed = 1;
+  if (observer_ != nullptr) observer_->OnFree(h->index);
   while (last_ != 0) {
     const BlockHeader* top = HeaderOf(base_ + (last_ - 1));
     if (!top->freed) break;
@@ -79,7 +110,7 @@ void StackRegion::Free(void* ptr) {
   }
 }
 
-void StackRegion::Clear() { top_ = last_ = 0; }
+void StackRegion::Clear() { top_ = last_ = next_index_ = 0; }
 
 Arena::~Arena() { Release(); }
 

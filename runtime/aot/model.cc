@@ -55,6 +55,7 @@ bool ModelInstance::set_thread_pool(ThreadPoolInterface* pool) {
              spec_.main_arena_bytes + spec_.chunk_arena_bytes * slots, slots);
     return false;
   }
+  arena_.main().SetPlan(spec_.planned_blocks, spec_.num_planned_blocks);
   usable_ = true;
   return true;
 }

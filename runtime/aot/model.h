@@ -27,7 +27,7 @@ struct ModelSpec {
   const int64_t* result_bytes;
   const char* const* result_names;
   int64_t scratch_bytes;
-  // The arena plan measured at compile time (arena.h).
+  // The arena plan made at compile time (arena.h).
   int64_t main_arena_bytes;
   int64_t chunk_arena_bytes;
   // Weights: embedded in the object, or an external file of this size and checksum.
@@ -37,6 +37,10 @@ struct ModelSpec {
   // One message per run-time check; "{}" stands for the offending value.
   int num_checks;
   const char* const* check_messages;
+  // Where each block of the main region goes (lifetimes packed at compile time); none: the main
+  // region is a stack of main_arena_bytes.
+  uint64_t num_planned_blocks;
+  const PlannedBlock* planned_blocks;
 };
 
 class ModelInstance {

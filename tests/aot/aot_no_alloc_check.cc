@@ -9,6 +9,7 @@
 #include <malloc.h>
 
 #include "aot_test_cnn.h"
+#include "aot_test_deep_mlp.h"
 #include "aot_test_mlp.h"
 
 extern "C" {
@@ -74,6 +75,20 @@ bool Check(const char* name, Model& model) {
   return ok && allocations == 0 && model.instance().heap_fallback_bytes() == 0;
 }
 
+// Also the packed arena: every block at its planned offset, none from the heap.
+bool CheckPacked() {
+  static_assert(aot_test::DeepMlp::kArenaPlannedBlocks > 0, "the deep MLP's arena is packed by lifetime");
+  bool ok = true;
+  {
+    aot_test::DeepMlp mlp;
+    ok &= Check("deep mlp (packed arena) serial", mlp);
+  }
+  strata::aot::ThreadPool pool(4);
+  aot_test::DeepMlp mlp(&pool);
+  ok &= Check("deep mlp (packed arena) on 4 threads", mlp);
+  return ok;
+}
+
 int main() {
   bool ok = true;
   {
@@ -87,6 +102,7 @@ int main() {
     aot_test::cnn::Cnn cnn(&pool);
     ok &= Check("cnn on 4 threads", cnn);
   }
+  ok &= CheckPacked();
   std::printf(ok ? "OK: Run() allocated nothing\n" : "FAILED\n");
   return ok ? 0 : 1;
 }

@@ -2,6 +2,9 @@
 //   mlp.pb    x: float32[?,100] -> Dense(64, relu) -> Dense(33, relu) -> Dense(10) -> "probs"
 //   cnn.pb    x: float32[?,24,24,1] -> Conv 3x3x8 VALID + relu -> MaxPool 2 ("features")
 //             -> Conv 3x3x16 SAME + relu -> flatten -> Dense(10) -> "probs"
+//   deep_mlp.pb  x: float32[?,256] -> 6 x Dense(256, relu) -> Dense(10) -> "probs"
+//   deep_cnn.pb  x: float32[?,16,16,4] -> 5 x (Conv 3x3x8 SAME + relu) -> flatten -> Dense(10)
+//                -> "probs" (deep chains: the arena packing's test cases)
 //   multi.pb  several feeds (float32, int32, bool) and fetches: broadcast add, select, gather,
 //             an int32 reduction, bool logic, a multi-output node, a constant, a fed tensor
 // Weights are deterministic pseudo-random values; the tests run the same files in a Session.
@@ -79,6 +82,33 @@ absl::Status BuildCnn(tf::GraphDef* def) {
   return root.ToGraphDef(def);
 }
 
+absl::Status BuildDeepMlp(tf::GraphDef* def) {
+  Scope root = Scope::NewRootScope();
+  Weights w(3);
+  Output h = ops::Placeholder(root.WithOpName("x"), DT_FLOAT, ops::Placeholder::Shape(Shape{-1, 256}));
+  for (int layer = 1; layer <= 6; ++layer) h = Dense(root.NewSubScope("dense" + std::to_string(layer)), w, h, 256, 256, true);
+  h = Dense(root.NewSubScope("logits"), w, h, 256, 10, false);
+  ops::Softmax(root.WithOpName("probs"), h);
+  if (!root.ok()) return root.status();
+  return root.ToGraphDef(def);
+}
+
+absl::Status BuildDeepCnn(tf::GraphDef* def) {
+  Scope root = Scope::NewRootScope();
+  Weights w(4);
+  Output h = ops::Placeholder(root.WithOpName("x"), DT_FLOAT, ops::Placeholder::Shape(Shape{-1, 16, 16, 4}));
+  int64_t channels = 4;
+  for (int layer = 1; layer <= 5; ++layer) {
+    h = ConvRelu(root.NewSubScope("conv" + std::to_string(layer)), w, h, channels, 8, "SAME");
+    channels = 8;
+  }
+  h = ops::Reshape(root.WithOpName("flatten"), h, {-1, 16 * 16 * 8});
+  h = Dense(root.NewSubScope("dense"), w, h, 16 * 16 * 8, 10, false);
+  ops::Softmax(root.WithOpName("probs"), h);
+  if (!root.ok()) return root.status();
+  return root.ToGraphDef(def);
+}
+
 absl::Status BuildMulti(tf::GraphDef* def) {
   Scope root = Scope::NewRootScope();
   auto a = ops::Placeholder(root.WithOpName("a"), DT_FLOAT, ops::Placeholder::Shape(Shape{-1, 3}));
@@ -110,7 +140,9 @@ int main(int argc, char** argv) {
   }
   const std::string dir = argv[1];
   const std::pair<const char*, absl::Status (*)(strata::tf::GraphDef*)> graphs[] = {
-      {"mlp.pb", strata::BuildMlp}, {"cnn.pb", strata::BuildCnn}, {"multi.pb", strata::BuildMulti}};
+      {"mlp.pb", strata::BuildMlp},           {"cnn.pb", strata::BuildCnn},
+      {"deep_mlp.pb", strata::BuildDeepMlp}, {"deep_cnn.pb", strata::BuildDeepCnn},
+      {"multi.pb", strata::BuildMulti}};
   for (const auto& [file, build] : graphs) {
     strata::tf::GraphDef def;
     absl::Status s = build(&def);
