@@ -7,6 +7,7 @@
 #include "ops/gradient.h"
 #include "ops/host_kernel.h"
 #include "ops/registry.h"
+#include "ops/state_ops.h"
 
 namespace strata {
 namespace {
@@ -39,17 +40,10 @@ absl::Status MergeBothInputs(InferenceContext& c) {
   return absl::OkStatus();
 }
 
-// The VarHandleOp a resource input comes from (through Identity nodes), or null.
-const Node* HandleSource(const Node& n, int input) {
-  const Node* src = input < static_cast<int>(n.inputs().size()) ? n.inputs()[input].node : nullptr;
-  while (src != nullptr && src->op() == "Identity" && !src->inputs().empty()) src = src->inputs()[0].node;
-  return src != nullptr && src->op() == "VarHandleOp" ? src : nullptr;
-}
-
 // ReadVariableOp: the declared shape of the handle's variable (unknown if not visible).
 absl::Status ReadVariableShape(InferenceContext& c) {
   Shape shape = Shape::UnknownRank();
-  if (const Node* handle = HandleSource(c.node(), 0)) (void)GetAttr(handle->attrs(), "shape", &shape);
+  if (const Node* handle = VarHandleSource(c.node())) (void)GetAttr(handle->attrs(), "shape", &shape);
   c.set_output(0, shape);
   return absl::OkStatus();
 }
@@ -69,6 +63,12 @@ absl::Status ReadVariableGrad(GradientContext& c) {
 }
 
 }  // namespace
+
+const Node* VarHandleSource(const Node& n, int input) {
+  const Node* src = input < static_cast<int>(n.inputs().size()) ? n.inputs()[input].node : nullptr;
+  while (src != nullptr && src->op() == "Identity" && !src->inputs().empty()) src = src->inputs()[0].node;
+  return src != nullptr && src->op() == "VarHandleOp" ? src : nullptr;
+}
 
 REGISTER_OP("VariableV2")
     .Output("ref: Ref(dtype)")

@@ -3,6 +3,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "graph/attr_value.h"
+#include "ops/state_ops.h"
 #include "runtime/checkpoint.h"
 #include "runtime/session.h"
 
@@ -66,9 +67,8 @@ absl::StatusOr<tf::GraphDef> Session::Freeze(const std::vector<std::string>& out
     if (node == nullptr) return absl::InternalError(absl::StrCat("Freeze: node '", n.name(), "' is not in the graph"));
     const Node* var = node;
     if (n.op() == "ReadVariableOp") {
-      var = node->inputs().empty() ? nullptr : node->inputs()[0].node;
-      while (var != nullptr && var->op() == "Identity" && !var->inputs().empty()) var = var->inputs()[0].node;
-      if (var == nullptr || var->op() != "VarHandleOp") {
+      var = VarHandleSource(*node);
+      if (var == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat("Freeze: '", n.name(), "' does not read a VarHandleOp"));
       }
     }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "graph/attr_value.h"
 #include "graph/dtype_visit.h"
+#include "ops/state_ops.h"
 #include "runtime/random_kernels.h"
 
 namespace strata {
@@ -94,9 +95,8 @@ absl::StatusOr<const Node*> RefVariable(const Node& n) {
 
 // The VarHandleOp a resource input comes from (through Identity nodes).
 absl::StatusOr<const Node*> HandleVariable(const Node& n) {
-  const Node* src = n.inputs().empty() ? nullptr : n.inputs()[0].node;
-  while (src != nullptr && src->op() == "Identity" && !src->inputs().empty()) src = src->inputs()[0].node;
-  if (src == nullptr || src->op() != "VarHandleOp") {
+  const Node* src = VarHandleSource(n);
+  if (src == nullptr) {
     return n.Annotate(absl::UnimplementedError("the resource input must come from a VarHandleOp (through Identity only)"));
   }
   return src;
