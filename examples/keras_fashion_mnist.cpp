@@ -6,7 +6,7 @@
 // Flags: --data DIR (default: Debian's /usr/share/datasets/fashion-mnist), --train-limit N (use
 // the first N training images: quick runs), --validation-split F, --export PATH (write the frozen
 // inference GraphDef for `strata run` / `strata compile`), --save DIR (the model directory),
-// --seed S. Prints the summary, per-epoch progress and, as its last line, test_accuracy=<value>.
+// --seed S, --threads N (0: every hardware thread). Prints the summary, per-epoch progress and, as its last line, test_accuracy=<value>.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -17,6 +17,7 @@
 
 namespace keras = strata::keras;
 namespace datasets = strata::datasets;
+using strata::SessionOptions;
 using strata::Tensor;
 
 namespace {
@@ -30,12 +31,14 @@ struct Flags {
   std::string export_path;
   std::string save_dir;
   int64_t seed = 0;
+  int threads = 0;  // 0: every hardware thread
 };
 
 int Usage(const char* error) {
   std::fprintf(stderr,
                "error: %s\nusage: keras_fashion_mnist [--model cnn|mlp] [--epochs N] [--data DIR] [--train-limit N]\n"
-               "                           [--validation-split F] [--export FROZEN.pb] [--save DIR] [--seed S]\n",
+               "                           [--validation-split F] [--export FROZEN.pb] [--save DIR] [--seed S]\n"
+               "                           [--threads N]\n",
                error);
   return 2;
 }
@@ -66,6 +69,8 @@ bool ParseFlags(int argc, char** argv, Flags* f, std::string* error) {
       f->save_dir = value;
     } else if (flag == "--seed") {
       ok = absl::SimpleAtoi(value, &f->seed);
+    } else if (flag == "--threads") {
+      ok = absl::SimpleAtoi(value, &f->threads) && f->threads >= 0;
     } else {
       *error = "unknown flag " + flag;
       return false;
@@ -130,6 +135,9 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<keras::Sequential> model = cnn ? Cnn() : Mlp();
   model->PrintSummary();
+  SessionOptions session_options;
+  session_options.num_threads = flags.threads;
+  model->SetSessionOptions(session_options);
   absl::Status s = cnn ? model->Compile(keras::optimizers::Adam(1e-3f), "sparse_categorical_crossentropy", {"accuracy"})
                        : model->Compile(keras::optimizers::RMSprop(1e-3f), "sparse_categorical_crossentropy", {"accuracy"});
   if (!s.ok()) return Fail(s);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -42,6 +43,40 @@ Output Random(const Scope& scope, const Shape& shape, DType dtype) {
   return RandomOp(scope, ShapeLiteral(shape), dtype, typename RandomOp::Attrs().Seed(seed).Seed2(seed2));
 }
 
+// A [rows, cols] row-major matrix with orthonormal columns (rows >= cols) or rows (rows < cols):
+// modified Gram-Schmidt on a standard normal sample, which leaves R's diagonal positive (the
+// sign convention Keras applies after its QR).
+std::vector<float> OrthogonalMatrix(int64_t rows, int64_t cols, float gain, std::mt19937_64& rng) {
+  const bool transposed = rows < cols;
+  const int64_t n = transposed ? cols : rows, k = transposed ? rows : cols;  // n >= k
+  std::normal_distribution<double> normal(0.0, 1.0);
+  std::vector<std::vector<double>> q(k, std::vector<double>(n));  // k columns of length n
+  for (auto& column : q) {
+    for (double& x : column) x = normal(rng);
+  }
+  for (int64_t j = 0; j < k; ++j) {
+    for (int pass = 0; pass < 2; ++pass) {  // twice: re-orthogonalizing keeps MGS accurate
+      for (int64_t i = 0; i < j; ++i) {
+        double dot = 0;
+        for (int64_t r = 0; r < n; ++r) dot += q[i][r] * q[j][r];
+        for (int64_t r = 0; r < n; ++r) q[j][r] -= dot * q[i][r];
+      }
+    }
+    double norm = 0;
+    for (double x : q[j]) norm += x * x;
+    norm = std::sqrt(norm);
+    for (double& x : q[j]) x /= norm;
+  }
+  std::vector<float> out(static_cast<size_t>(rows * cols));
+  for (int64_t j = 0; j < k; ++j) {
+    for (int64_t r = 0; r < n; ++r) {
+      const int64_t row = transposed ? j : r, col = transposed ? r : j;
+      out[static_cast<size_t>(row * cols + col)] = static_cast<float>(gain * q[j][r]);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Initializer::Initializer(const char* name) : Initializer(std::string(name)) {}
@@ -70,11 +105,13 @@ Initializer::Initializer(const std::string& name) {
     *this = VarianceScaling(1, "fan_in", "truncated_normal");
   } else if (name == "lecun_uniform" || name == "LecunUniform") {
     *this = VarianceScaling(1, "fan_in", "uniform");
+  } else if (name == "orthogonal" || name == "Orthogonal") {
+    *this = Orthogonal();
   } else {
     status_ = absl::InvalidArgumentError(absl::StrCat(
         "unknown initializer '", name,
-        "' (known: glorot_uniform, glorot_normal, he_normal, he_uniform, lecun_normal, lecun_uniform, zeros, ones, "
-        "random_normal, random_uniform, truncated_normal)"));
+        "' (known: glorot_uniform, glorot_normal, he_normal, he_uniform, lecun_normal, lecun_uniform, orthogonal, zeros, "
+        "ones, random_normal, random_uniform, truncated_normal)"));
   }
   name_ = name;
 }
@@ -102,6 +139,11 @@ Initializer Initializer::RandomNormal(float mean, float stddev) {
 Initializer Initializer::TruncatedNormal(float mean, float stddev) {
   Initializer i;
   i.name_ = "truncated_normal", i.kind_ = Kind::kTruncatedNormal, i.a_ = mean, i.b_ = stddev;
+  return i;
+}
+Initializer Initializer::Orthogonal(float gain) {
+  Initializer i;
+  i.name_ = "orthogonal", i.kind_ = Kind::kOrthogonal, i.a_ = gain;
   return i;
 }
 Initializer Initializer::VarianceScaling(float scale, const std::string& mode, const std::string& distribution) {
@@ -151,6 +193,24 @@ Output Initializer::Build(const Scope& scope, const Shape& shape, DType dtype) c
         return ops::Mul(scope, Random<ops::TruncatedNormal>(scope, shape, dtype), stddev);
       }
       return ops::Mul(scope, Random<ops::RandomStandardNormal>(scope, shape, dtype), static_cast<float>(std::sqrt(scale)));
+    }
+    case Kind::kOrthogonal: {
+      if (shape.rank() < 2) {
+        scope.UpdateStatus(absl::InvalidArgumentError(absl::StrCat(
+            "orthogonal initializer: the weight must have rank >= 2, got shape ", shape.ToString())));
+        return Output();
+      }
+      const int64_t cols = shape.dim(shape.rank() - 1);
+      const int64_t rows = shape.num_elements() / std::max<int64_t>(cols, 1);
+      auto [seed, seed2] = internal::NextSeeds();
+      std::mt19937_64 rng;
+      if (seed == 0 && seed2 == 0) {
+        rng.seed(std::random_device{}());  // unseeded, like TF's random ops
+      } else {
+        rng.seed(static_cast<uint64_t>(seed) * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(seed2));
+      }
+      Output values = ops::Const(scope, ::strata::Input::Initializer(OrthogonalMatrix(rows, cols, a_, rng), shape));
+      return dtype == DT_FLOAT ? values : ops::Cast(scope, values, dtype);
     }
   }
   return Output();

@@ -1,7 +1,7 @@
 // Keras weight initializers (tf.keras.initializers), by name or by object:
 //   "glorot_uniform" (the default kernel initializer), "glorot_normal", "he_normal", "he_uniform",
 //   "lecun_normal", "lecun_uniform", "zeros", "ones", "random_normal", "random_uniform",
-//   "truncated_normal"; Initializer::Constant(v), VarianceScaling(...), RandomNormal(...), ...
+//   "truncated_normal", "orthogonal" (the default recurrent kernel initializer); Initializer::Constant(v), VarianceScaling(...), RandomNormal(...), ...
 // Each builds the initial value as graph ops (seeded random ops: reproducible under
 // keras::SetRandomSeed), with Keras's fan computation and its truncated-normal correction.
 #pragma once
@@ -19,7 +19,7 @@ namespace strata::keras {
 
 class Initializer {
  public:
-  enum class Kind { kValues, kConstant, kUniform, kNormal, kTruncatedNormal, kVarianceScaling };
+  enum class Kind { kValues, kConstant, kUniform, kNormal, kTruncatedNormal, kVarianceScaling, kOrthogonal };
 
   // By Keras name; an unknown name is kept as an error in status() (reported when used).
   Initializer(const char* name);         // NOLINT: implicit, like passing a string in Keras
@@ -33,6 +33,10 @@ class Initializer {
   static Initializer TruncatedNormal(float mean = 0.0f, float stddev = 0.05f);
   // mode: "fan_in" | "fan_out" | "fan_avg"; distribution: "truncated_normal" | "untruncated_normal" | "uniform".
   static Initializer VarianceScaling(float scale, const std::string& mode, const std::string& distribution);
+  // Keras's Orthogonal: a random orthogonal matrix (QR of a normal sample, signs fixed so R's
+  // diagonal is positive) times `gain`, over the weight flattened to [prod(dims[:-1]), dims[-1]].
+  // Computed on the host when the graph is built (there is no QR op), seeded like the others.
+  static Initializer Orthogonal(float gain = 1.0f);
 
   const std::string& name() const { return name_; }
   const absl::Status& status() const { return status_; }

@@ -20,7 +20,7 @@ struct RecurrentOptions {
   bool return_sequences = false;
   bool unit_forget_bias = true;  // LSTM: the forget gate's bias starts at 1
   Initializer kernel_initializer = "glorot_uniform";
-  Initializer recurrent_initializer = "glorot_uniform";
+  Initializer recurrent_initializer = "orthogonal";
   Initializer bias_initializer = "zeros";
   Regularizer kernel_regularizer{};
   Regularizer recurrent_regularizer{};

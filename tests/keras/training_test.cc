@@ -180,6 +180,55 @@ TEST_F(TrainingTest, EmbeddingLooksUpRows) {
   EXPECT_EQ(Values(*y), (std::vector<float>{20, 21, 0, 1}));
 }
 
+TEST_F(TrainingTest, EmbeddingIdOutOfRangeIsAnErrorNamingTheLookup) {
+  Sequential model({layers::InputLayer({2}, DT_INT32), layers::Embedding(3, 2)});
+  for (int32_t bad : {3, -1}) {
+    absl::StatusOr<Tensor> y = model.Predict(Tensor::FromVector<int32_t>({0, bad}, Shape({1, 2})));
+    ASSERT_FALSE(y.ok()) << "id " << bad << " of a 3-row table was accepted";
+    EXPECT_EQ(y.status().code(), absl::StatusCode::kInvalidArgument) << y.status();
+    EXPECT_NE(std::string(y.status().message()).find("GatherV2"), std::string::npos) << y.status();
+  }
+}
+
+// Keras's orthogonal initializer: Q^T Q = gain^2 I over the weight flattened to [rows, cols]
+// (columns orthonormal when rows >= cols, rows orthonormal otherwise), and seeded.
+TEST_F(TrainingTest, OrthogonalInitializerIsOrthogonalAndSeeded) {
+  for (auto [rows, cols] : std::vector<std::pair<int64_t, int64_t>>{{8, 8}, {12, 5}, {4, 16}}) {
+    auto weights_of = [&](int seed) {
+      ClearSession();
+      SetRandomSeed(seed);
+      Sequential model({layers::InputLayer({rows}),
+                        layers::Dense(cols, {.kernel_initializer = Initializer::Orthogonal(2.0f)})});
+      absl::StatusOr<std::vector<Tensor>> w = model.GetWeights();
+      EXPECT_TRUE(w.ok()) << w.status();
+      return w.ok() ? (*w)[0] : Tensor();
+    };
+    Tensor w = weights_of(5);
+    ASSERT_EQ(w.shape(), Shape({rows, cols}));
+    auto f = w.flat<float>();
+    const bool by_columns = rows >= cols;
+    const int64_t k = by_columns ? cols : rows, n = by_columns ? rows : cols;
+    for (int64_t a = 0; a < k; ++a) {
+      for (int64_t b = 0; b < k; ++b) {
+        double dot = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          dot += by_columns ? f[i * cols + a] * f[i * cols + b] : f[a * cols + i] * f[b * cols + i];
+        }
+        EXPECT_NEAR(dot, a == b ? 4.0 : 0.0, 1e-4) << rows << "x" << cols << " at (" << a << ", " << b << ")";
+      }
+    }
+    EXPECT_TRUE(weights_of(5).Equals(w)) << "same seed, different weights";
+    EXPECT_FALSE(weights_of(6).Equals(w)) << "different seeds, same weights";
+  }
+}
+
+TEST_F(TrainingTest, OrthogonalInitializerRejectsVectors) {
+  Sequential model({layers::InputLayer({3}), layers::Dense(2, {.bias_initializer = "orthogonal"})});
+  absl::StatusOr<std::vector<Tensor>> w = model.GetWeights();
+  ASSERT_FALSE(w.ok());
+  EXPECT_NE(std::string(w.status().message()).find("rank >= 2"), std::string::npos) << w.status();
+}
+
 TEST_F(TrainingTest, DropoutIsTheIdentityAtInference) {
   Sequential model({layers::InputLayer({4}), layers::Dropout(0.5f)});
   Tensor x = Tensor::FromVector<float>({1, 2, 3, 4}, Shape({1, 4}));
