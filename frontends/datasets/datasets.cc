@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "graph/dtype_visit.h"
@@ -235,6 +236,27 @@ absl::StatusOr<Tensor> SliceRows(const Tensor& t, int64_t begin, int64_t end) {
   std::vector<int64_t> rows;
   for (int64_t r = begin; r < end; ++r) rows.push_back(r);
   return GatherRows(t, rows);
+}
+
+absl::StatusOr<TrainValidation> TrainValidationSplit(const Tensor& x, const Tensor& y, double validation_fraction) {
+  if (!(validation_fraction >= 0.0 && validation_fraction < 1.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("TrainValidationSplit: the validation fraction must be in [0, 1), got ", validation_fraction));
+  }
+  if (x.shape().rank() < 1 || y.shape().rank() < 1 || x.shape().dim(0) != y.shape().dim(0)) {
+    return absl::InvalidArgumentError(absl::StrCat("TrainValidationSplit: x ", x.shape().ToString(), " and y ",
+                                                   y.shape().ToString(), " must have the same number of rows"));
+  }
+  const int64_t n = x.shape().dim(0);
+  const int64_t split = n - static_cast<int64_t>(static_cast<double>(n) * validation_fraction);
+  TrainValidation out;
+  for (auto [part, source, begin, end] : {std::tuple{&out.x_train, &x, int64_t{0}, split}, std::tuple{&out.y_train, &y, int64_t{0}, split},
+                                          std::tuple{&out.x_val, &x, split, n}, std::tuple{&out.y_val, &y, split, n}}) {
+    absl::StatusOr<Tensor> rows = SliceRows(*source, begin, end);
+    if (!rows.ok()) return rows.status();
+    *part = *std::move(rows);
+  }
+  return out;
 }
 
 }  // namespace strata::datasets

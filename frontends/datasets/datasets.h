@@ -37,6 +37,11 @@ inline constexpr char kFashionMnistDir[] = "/usr/share/datasets/fashion-mnist";
 // else kFashionMnistDir). A missing directory is NotFound with a hint to install the package.
 absl::StatusOr<FashionMnist> LoadFashionMnist(const std::string& dir = "");
 
+// Keras's spelling of the same: datasets::fashion_mnist::load_data().
+namespace fashion_mnist {
+inline absl::StatusOr<FashionMnist> load_data(const std::string& dir = "") { return LoadFashionMnist(dir); }
+}  // namespace fashion_mnist
+
 // uint8 images -> float32 in [0, 1] (x / 255), reshaped to `shape` (one dim may be -1).
 absl::StatusOr<Tensor> ImagesToFloat(const Tensor& images, const std::vector<int64_t>& shape);
 // Integer labels -> int32 (what sparse losses take) / float32 one-hot [N, depth]. A label
@@ -47,5 +52,13 @@ absl::StatusOr<Tensor> OneHot(const Tensor& labels, int64_t depth);
 absl::StatusOr<Tensor> GatherRows(const Tensor& t, const std::vector<int64_t>& rows);
 // Rows [begin, end) of t.
 absl::StatusOr<Tensor> SliceRows(const Tensor& t, int64_t begin, int64_t end);
+
+// A train/validation split that holds out the LAST `validation_fraction` of the rows, as Keras's
+// validation_split does (floor(n * fraction) rows, taken before any shuffling). The fraction must
+// be in [0, 1); x and y must have the same number of rows.
+struct TrainValidation {
+  Tensor x_train, y_train, x_val, y_val;
+};
+absl::StatusOr<TrainValidation> TrainValidationSplit(const Tensor& x, const Tensor& y, double validation_fraction);
 
 }  // namespace strata::datasets

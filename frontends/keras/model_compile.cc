@@ -91,13 +91,6 @@ absl::Status Model::Compile(const Optimizer& optimizer, const Loss& loss, const 
   ops::NoOp train_step(root.WithOpName("train_step").WithControlDependencies(step_deps));
   if (!root.ok()) return root.status();
   sig.train_op = train_step.operation.name();
-  if (optimizer.kind() == Optimizer::Kind::kRMSprop) {
-    for (const train::Variable& v : trainable) {
-      if (std::optional<train::Variable> rms = (*opt)->GetSlot(v, "rms"); rms.has_value()) {
-        g.zero_initialized_slots.push_back(rms->name());
-      }
-    }
-  }
   sig.compiled = true;
   g.optimizers.push_back(*std::move(opt));
   signature_ = sig;

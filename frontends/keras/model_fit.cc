@@ -70,12 +70,6 @@ absl::StatusOr<Session*> Model::GetSession() {
     if (!init.empty()) {
       std::vector<Tensor> unused;
       if (absl::Status s = (*session)->Run({}, {}, init, &unused); !s.ok()) return s;
-      for (const std::string& slot : graph_->zero_initialized_slots) {
-        Tensor value = (*session)->variables().Get(slot);
-        if (value.valid() && (session_ == nullptr || !session_->variables().Get(slot).valid())) {
-          (*session)->variables().Set(slot, Tensor(value.dtype(), value.shape()));
-        }
-      }
     }
   }
   session_ = *std::move(session);

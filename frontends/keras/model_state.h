@@ -22,9 +22,6 @@ struct Model::GraphState {
   std::vector<train::Variable> weights;   // the layers' variables, in layer order
   std::vector<bool> weight_trainable;
   std::vector<std::unique_ptr<train::Optimizer>> optimizers;  // kept alive: they own slot tables
-  // Slots that start at zero although their train:: optimizer initializes them otherwise
-  // (Keras's RMSprop starts its mean square at 0, TF 1.x's at 1).
-  std::vector<std::string> zero_initialized_slots;
 };
 
 namespace internal {

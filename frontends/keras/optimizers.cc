@@ -2,6 +2,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "frontends/keras/rmsprop.h"
 
 namespace strata::keras {
 
@@ -49,7 +50,7 @@ absl::StatusOr<std::unique_ptr<train::Optimizer>> Optimizer::Create(train::Hyper
     case Kind::kAdam:
       return std::unique_ptr<train::Optimizer>(new train::AdamOptimizer(learning_rate, a_, b_, c_));
     case Kind::kRMSprop:
-      return std::unique_ptr<train::Optimizer>(new train::RMSPropOptimizer(learning_rate, a_, b_, c_));
+      return std::unique_ptr<train::Optimizer>(new KerasRMSprop(learning_rate, a_, b_, c_));
     case Kind::kAdagrad:
       return std::unique_ptr<train::Optimizer>(new train::AdagradOptimizer(learning_rate, a_));
   }

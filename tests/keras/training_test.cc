@@ -357,6 +357,27 @@ TEST_F(TrainingTest, OptimizersByNameAndObjectAllTrain) {
   }
 }
 
+// Keras's RMSprop: rms starts at 0 and epsilon is added outside the square root. One step on
+// pred = x.w + b with w = b = 0, x = [1e-4, 2], y = 1 and mse: g = 2 (pred - y) x = [-2e-4, -4]
+// for w and -2 for b; rms = 0.1 g^2; step = lr g / (sqrt(rms) + 1e-7). For w[0]: rms = 4e-9 and
+// the step is -2e-6 / (6.32456e-5 + 1e-7) = -0.0315727 (TF 1.x's sqrt(rms + eps) would give
+// -0.0196116, and its rms starting at one -0.0000200).
+TEST_F(TrainingTest, RmspropFirstStepIsKerassFormula) {
+  Sequential model({layers::InputLayer({2}), layers::Dense(1, {.kernel_initializer = "zeros"})});
+  ASSERT_TRUE(model.Compile(optimizers::RMSprop(0.01f), "mse").ok());
+  Tensor x = Tensor::FromVector<float>({1e-4f, 2.0f}, Shape({1, 2}));
+  Tensor y = Tensor::FromVector<float>({1.0f}, Shape({1, 1}));
+  FitOptions once = Quiet(1, 1);
+  once.shuffle = false;
+  ASSERT_TRUE(model.Fit(x, y, once).ok());
+  absl::StatusOr<std::vector<Tensor>> w = model.GetWeights();
+  ASSERT_TRUE(w.ok()) << w.status();
+  const float full = 0.01f * 4.0f / (std::sqrt(1.6f) + 1e-7f);  // |g| large: about lr / sqrt(0.1)
+  EXPECT_NEAR((*w)[0].flat<float>()[0], 0.0315727f, 2e-6f);
+  EXPECT_NEAR((*w)[0].flat<float>()[1], full, 1e-6f);
+  EXPECT_NEAR((*w)[1].flat<float>()[0], 0.01f * 2.0f / (std::sqrt(0.4f) + 1e-7f), 1e-6f);
+}
+
 TEST_F(TrainingTest, WrongInputShapeNamesTheInput) {
   Sequential model({layers::InputLayer({8}, DT_FLOAT, "features"), layers::Dense(2, {.activation = "softmax"})});
   ASSERT_TRUE(model.Compile("adam", "sparse_categorical_crossentropy").ok());
