@@ -10,17 +10,17 @@ times the steps of a full 60000-image epoch.
 
   /usr/bin/python3 bench/keras_bench.py [--build build] [--models mlp,cnn] [--threads 1,2]
                                         [--steps 0] [--data /usr/share/datasets/fashion-mnist]
+  /usr/bin/python3 bench/keras_bench.py --models mlp --threads 2 --torch_accuracy_seeds 1,2,3 [--epochs 5]
 """
 import argparse
-import gzip
 import os
 import re
-import struct
 import subprocess
 import sys
 import time
 
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fashion_data import load  # noqa: E402
 
 MODELS = {  # name: (batch, default timed steps)
     "mlp": (128, 100),
@@ -28,22 +28,28 @@ MODELS = {  # name: (batch, default timed steps)
 }
 
 
-def read_idx(path):
-    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
-        data = f.read()
-    _, _, dtype, rank = struct.unpack(">BBBB", data[:4])
-    dims = struct.unpack(">" + "I" * rank, data[4:4 + 4 * rank])
-    assert dtype == 0x08, "expected uint8 IDX"
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
-
-
-def load(data_dir):
-    def f(name):
-        p = os.path.join(data_dir, name)
-        return read_idx(p if os.path.exists(p) else p + ".gz")
-    x = f("train-images-idx3-ubyte").astype(np.float32) / 255.0
-    y = f("train-labels-idx1-ubyte").astype(np.int64)
-    return x, y
+def torch_test_accuracy(name, threads, epochs, seed, train, test):
+    """PyTorch's test accuracy for the same model, optimizer, batch and epochs (a reference for
+    what the model reaches; strata's keras_fashion_mnist prints its own test_accuracy=)."""
+    import torch
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    model, opt, shape = torch_model(torch, name)
+    batch = MODELS[name][0]
+    xt, yt = torch.from_numpy(train[0].reshape(shape)), torch.from_numpy(train[1])
+    loss_fn = torch.nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        model.train()
+        order = torch.randperm(len(yt))
+        for first in range(0, len(yt), batch):
+            idx = order[first:first + batch]
+            opt.zero_grad()
+            loss_fn(model(xt[idx]), yt[idx]).backward()
+            opt.step()
+    model.eval()
+    with torch.no_grad():
+        pred = model(torch.from_numpy(test[0].reshape(shape))).argmax(1).numpy()
+    return float((pred == test[1]).mean())
 
 
 def torch_model(torch, name):
@@ -112,12 +118,23 @@ def main():
     p.add_argument("--threads", default="1,2")
     p.add_argument("--steps", type=int, default=0, help="timed steps per measurement (default: per model)")
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--torch_accuracy_seeds", default="",
+                   help="also train PyTorch's models for --epochs with these seeds (e.g. 1,2,3) and print test accuracy")
+    p.add_argument("--epochs", type=int, default=5, help="epochs for --torch_accuracy_seeds")
     a = p.parse_args()
     try:
         import torch  # noqa: F401
     except ImportError:
         sys.exit("PyTorch is missing: apt-get install python3-torch, and run with /usr/bin/python3")
     x, y = load(a.data)
+    if a.torch_accuracy_seeds:
+        test = load(a.data, "t10k")
+        threads = int(a.threads.split(",")[0])
+        for name in a.models.split(","):
+            for seed in [int(v) for v in a.torch_accuracy_seeds.split(",")]:
+                acc = torch_test_accuracy(name, threads, a.epochs, seed, (x, y), test)
+                print(f"torch {name} seed {seed}: {a.epochs} epochs, test accuracy {acc:.4f}", flush=True)
+        return
     print(f"load average {os.getloadavg()[0]:.1f}; torch {__import__('torch').__version__}")
     print(f"{'model':6} {'thr':>3} {'batch':>5} {'steps':>5} {'strata ms/step':>14} {'torch ms/step':>13} "
           f"{'strata s/epoch':>14} {'torch s/epoch':>13} {'speedup':>7} {'1st epoch (compile)':>19}")

@@ -10,39 +10,20 @@ first step (warm-up). Seconds per epoch = time per step * steps per epoch (60000
                                            [--steps 200] [--data /usr/share/datasets/fashion-mnist]
 """
 import argparse
-import gzip
 import os
 import re
-import struct
 import subprocess
 import sys
 import time
 
-import numpy as np
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fashion_data import load  # noqa: E402
 
 MODELS = {  # name: (batch, default steps)
     "softmax": (100, 1000),
     "mlp": (128, 200),
     "cnn": (64, 100),
 }
-
-
-def read_idx(path):
-    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
-        data = f.read()
-    _, _, dtype, rank = struct.unpack(">BBBB", data[:4])
-    dims = struct.unpack(">" + "I" * rank, data[4:4 + 4 * rank])
-    assert dtype == 0x08, "expected uint8 IDX"
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank).reshape(dims)
-
-
-def load(data_dir):
-    def f(name):
-        p = os.path.join(data_dir, name)
-        return read_idx(p if os.path.exists(p) else p + ".gz")
-    x = f("train-images-idx3-ubyte").astype(np.float32) / 255.0
-    y = f("train-labels-idx1-ubyte").astype(np.int64)
-    return x, y
 
 
 def torch_model(torch, name):
