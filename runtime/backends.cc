@@ -1,10 +1,15 @@
-// Backend selection. The CPU backend's header is free of MLIR (compiler/cpu_backend.h), so this
+// Backend selection: "cpu", "reference", and "gpu"/"gpu:N" (runtime/gpu: the CUDA driver is
+// loaded with dlopen when a GPU backend is asked for, so this builds and runs without one). The CPU backend's header is free of MLIR (compiler/cpu_backend.h), so this
 // file only needs STRATA_HAVE_CPU_BACKEND (set by runtime/CMakeLists.txt when it links
 // libstrata_compiler) to know whether it may use it.
 #include "runtime/backends.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "graph/str_util.h"
+#include "runtime/gpu/cuda_backend.h"
+#include "runtime/gpu/cuda_device.h"
 #include "runtime/reference/evaluator.h"
 
 #if defined(STRATA_HAVE_CPU_BACKEND)
@@ -13,7 +18,10 @@
 
 namespace strata {
 
-std::vector<std::string> AvailableBackends() {
+namespace {
+
+// The backends that need no device, default first.
+std::vector<std::string> HostBackends() {
 #if defined(STRATA_HAVE_CPU_BACKEND)
   return {"cpu", "reference"};
 #else
@@ -21,7 +29,26 @@ std::vector<std::string> AvailableBackends() {
 #endif
 }
 
-std::string DefaultBackendName() { return AvailableBackends().front(); }
+// "gpu" -> 0, "gpu:1" -> 1; -1 when `name` is not a GPU backend name.
+int GpuOrdinal(std::string_view name) {
+  if (name == "gpu") return 0;
+  int ordinal = -1;
+  if (name.size() > 4 && name.substr(0, 4) == "gpu:" && absl::SimpleAtoi(Absl(name.substr(4)), &ordinal) && ordinal >= 0) {
+    return ordinal;
+  }
+  return -1;
+}
+
+}  // namespace
+
+std::vector<std::string> AvailableBackends() {
+  std::vector<std::string> names = HostBackends();
+  // Probes the CUDA driver (dlopen) and opens device 0: only when someone asks for the list.
+  if (gpu::CudaAvailable()) names.push_back("gpu");
+  return names;
+}
+
+std::string DefaultBackendName() { return HostBackends().front(); }
 
 bool IsBackendAvailable(std::string_view name) {
   for (const std::string& b : AvailableBackends()) {
@@ -33,6 +60,8 @@ bool IsBackendAvailable(std::string_view name) {
 absl::StatusOr<std::unique_ptr<Backend>> CreateBackend(std::string_view name) {
   if (name.empty()) name = DefaultBackendName();
   if (name == "reference") return std::unique_ptr<Backend>(new ReferenceBackend());
+  // "gpu" / "gpu:N": the CUDA device N (Unavailable, with the reason, where there is none).
+  if (const int ordinal = GpuOrdinal(name); ordinal >= 0) return gpu::CreateCudaBackend(ordinal);
 #if defined(STRATA_HAVE_CPU_BACKEND)
   if (name == "cpu") return std::unique_ptr<Backend>(new CpuBackend());
 #else

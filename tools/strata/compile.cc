@@ -4,7 +4,10 @@
 //     pipeline stage, or the LLVM IR), for debugging the compiler;
 //   --cpp_class ns::Class --out_object model.o --out_header model.h [...]: ahead-of-time
 //     compilation into an object file + C++ header (+ weights file, + shared library) that a
-//     program links with libstrata_aot_runtime only (compiler/aot_compiler.h, docs/aot.md).
+//     program links with libstrata_aot_runtime only (compiler/aot_compiler.h, docs/aot.md);
+//   --target cuda --cuda_arch sm_90 --out_ptx model.ptx [--out_cubin model.cubin]: NVIDIA PTX
+//     for every kernel of the graph (compiler/gpu/gpu_backend.h, docs/gpu.md), optionally
+//     assembled by ptxas.
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -22,6 +25,7 @@
 #include "compiler/aot_compiler.h"
 #include "compiler/aot_signature.h"
 #include "compiler/cpu_backend.h"
+#include "compiler/gpu/gpu_backend.h"
 #include "graph/dtype.h"
 #include "graph/shape.h"
 #include "graph/tensor.h"
@@ -39,6 +43,8 @@ constexpr char kUsage[] =
     "                      --out_object MODEL.o --out_header MODEL.h [--out_library LIBMODEL.so]\n"
     "                      [--target_cpu native|x86-64-v3|x86-64-v4|CPU]\n"
     "                      [--weights embed|external --out_weights MODEL.weights]\n"
+    "       strata compile MODEL --feed ... --fetch ... --target cuda [--cuda_arch sm_90]\n"
+    "                      --out_ptx MODEL.ptx [--out_cubin MODEL.cubin]\n"
     "\n"
     "Loads MODEL (a TensorFlow GraphDef, binary .pb or text .pbtxt, or a TF.js graph model\n"
     "model.json) and specializes what the fetches need to the given feed dtypes and shapes as a\n"
@@ -68,6 +74,11 @@ constexpr char kUsage[] =
     "  --weights external       ... into --out_weights FILE, which the class maps and verifies\n"
     "                           at run time (LoadWeights)\n"
     "  --out_weights FILE       the weights file (with --weights external)\n"
+    "  --target cpu|cuda        cpu (default): the modes above; cuda: NVIDIA PTX (docs/gpu.md)\n"
+    "  --cuda_arch ARCH         sm_80, sm_86, sm_87, sm_89, sm_90 (default) or sm_90a\n"
+    "  --out_ptx FILE           the PTX module (every kernel of the graph)\n"
+    "  --out_cubin FILE         also assemble it with ptxas ($STRATA_PTXAS, else ptxas on PATH,\n"
+    "                           else /usr/local/cuda/bin/ptxas)\n"
     "  --quiet                  do not print the summary\n";
 
 // --feed and --fetch repeat, which ParseArgs does not support: they are taken out here.
@@ -245,6 +256,92 @@ absl::Status LinkSharedLibrary(const std::string& object, const std::string& lib
   const int status = ::pclose(pipe);
   if (status != 0) {
     return absl::InternalError(absl::StrCat("compile: linking --out_library '", library, "' failed: ", output));
+  }
+  return absl::OkStatus();
+}
+
+// ---- CUDA: PTX (and a cubin through ptxas) ----
+
+// $STRATA_PTXAS, else `ptxas` on PATH, else the CUDA toolkit's default location.
+absl::StatusOr<std::string> FindPtxas() {
+  if (const char* env = std::getenv("STRATA_PTXAS"); env != nullptr && *env) {
+    if (!std::filesystem::exists(env)) return absl::NotFoundError(absl::StrCat("compile: STRATA_PTXAS='", env, "' does not exist"));
+    return std::string(env);
+  }
+  if (const char* path = std::getenv("PATH")) {
+    for (absl::string_view dir : absl::StrSplit(path, ':')) {
+      if (dir.empty()) continue;
+      const std::filesystem::path candidate = std::filesystem::path(std::string(dir)) / "ptxas";
+      if (std::filesystem::exists(candidate)) return candidate.string();
+    }
+  }
+  if (std::filesystem::exists("/usr/local/cuda/bin/ptxas")) return std::string("/usr/local/cuda/bin/ptxas");
+  return absl::NotFoundError(
+      "compile: --out_cubin needs ptxas (the CUDA toolkit's PTX assembler): not found as $STRATA_PTXAS, on PATH, or at "
+      "/usr/local/cuda/bin/ptxas; write PTX only with --out_ptx, or set STRATA_PTXAS");
+}
+
+absl::Status AssembleCubin(const std::string& ptx_path, const std::string& arch, const std::string& cubin_path) {
+  absl::StatusOr<std::string> ptxas = FindPtxas();
+  if (!ptxas.ok()) return ptxas.status();
+  const std::string command = absl::StrCat(ShellQuote(*ptxas), " -arch=", arch, " ", ShellQuote(ptx_path), " -o ",
+                                           ShellQuote(cubin_path), " 2>&1");
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return absl::InternalError("compile: cannot run ptxas");
+  std::string output;
+  char buffer[512];
+  while (size_t n = std::fread(buffer, 1, sizeof(buffer), pipe)) output.append(buffer, n);
+  if (::pclose(pipe) != 0) return absl::InternalError(absl::StrCat("compile: ptxas rejected '", ptx_path, "': ", output));
+  return absl::OkStatus();
+}
+
+absl::Status CompileCuda(const ParsedArgs& args, const std::string& model_path, const std::vector<std::string>& feed_specs,
+                         const std::vector<std::string>& fetches) {
+  for (const char* flag : {"--emit", "--out", "--config", "--cpp_class", "--out_object", "--out_header", "--out_library",
+                           "--target_cpu", "--weights", "--out_weights"}) {
+    if (args.Has(flag)) return absl::InvalidArgumentError(absl::StrCat("compile: ", flag, " does not go with --target cuda"));
+  }
+  std::optional<std::string> out_ptx = args.Value("--out_ptx");
+  if (!out_ptx || out_ptx->empty()) return absl::InvalidArgumentError("compile: --target cuda needs --out_ptx FILE");
+  if (fetches.empty()) return absl::InvalidArgumentError("compile: nothing to compile: give at least one --fetch NAME");
+  GpuCompileOptions options;
+  options.cuda_arch = args.Value("--cuda_arch").value_or("sm_90");
+  if (absl::StatusOr<std::string> f = DefaultPtxFeatures(options.cuda_arch); !f.ok()) return f.status();
+
+  std::vector<std::pair<std::string, Tensor>> feeds;
+  for (const std::string& spec : feed_specs) {
+    absl::StatusOr<std::pair<std::string, Tensor>> feed = ParseFeedSpec(spec);
+    if (!feed.ok()) return feed.status();
+    feeds.push_back(*std::move(feed));
+  }
+  absl::StatusOr<tf::GraphDef> def = ReadModel(model_path);
+  if (!def.ok()) return def.status();
+  absl::StatusOr<std::unique_ptr<Graph>> graph = ImportModel(*def, model_path);
+  if (!graph.ok()) return graph.status();
+  absl::StatusOr<ResolvedRequest> request = ResolveRunRequest(**graph, feeds, fetches, /*targets=*/{});
+  if (!request.ok()) return request.status();
+  absl::StatusOr<SpecializedGraph> specialized = SpecializeGraph(**graph, *def, *request);
+  if (!specialized.ok()) return specialized.status();
+  if (specialized->results.empty()) {
+    return absl::InvalidArgumentError("compile: nothing to run on the GPU: every fetch is a feed or folds to a constant");
+  }
+  GpuCompileInfo info;
+  absl::StatusOr<gpu::GpuProgram> program = CompileGpuProgram(specialized->MakeCompileRequest("main"), options, &info);
+  if (!program.ok()) return program.status();
+  if (absl::Status s = WriteBinaryFile(*out_ptx, program->ptx); !s.ok()) return s;
+  if (std::optional<std::string> cubin = args.Value("--out_cubin")) {
+    if (absl::Status s = AssembleCubin(*out_ptx, options.cuda_arch, *cubin); !s.ok()) return s;
+  }
+  if (!args.Has("--quiet")) {
+    int launches = 0;
+    for (const gpu::GpuStep& step : program->steps) launches += step.kind == gpu::GpuStep::Kind::kLaunch;
+    size_t kernels = 0;
+    for (size_t at = program->ptx.find(".entry "); at != std::string::npos; at = program->ptx.find(".entry ", at + 1)) ++kernels;
+    int64_t buffer_bytes = 0;
+    for (const gpu::GpuBuffer& b : program->buffers) buffer_bytes += b.bytes;
+    std::printf("%s: %zu kernels, %d launches, %zu buffers (%lld bytes), PTX %zu bytes for %s, compiled in %.0f ms\n",
+                out_ptx->c_str(), kernels, launches, program->buffers.size(), static_cast<long long>(buffer_bytes),
+                program->ptx.size(), options.cuda_arch.c_str(), info.total_ms);
   }
   return absl::OkStatus();
 }
@@ -427,6 +524,10 @@ absl::Status RunCompile(const std::vector<std::string>& raw_args) {
                                                {{"--target_cpu"}, true},
                                                {{"--weights"}, true},
                                                {{"--out_weights"}, true},
+                                               {{"--target"}, true},
+                                               {{"--cuda_arch"}, true},
+                                               {{"--out_ptx"}, true},
+                                               {{"--out_cubin"}, true},
                                                {{"--quiet"}, false}});
   if (!args.ok()) return args.status();
   if (args->help) {
@@ -435,6 +536,12 @@ absl::Status RunCompile(const std::vector<std::string>& raw_args) {
   }
   if (absl::Status s = ExpectPositional("compile", *args, {"MODEL"}); !s.ok()) return s;
   const std::string& model_path = args->positional[0];
+  const std::string target = args->Value("--target").value_or("cpu");
+  if (target == "cuda") return CompileCuda(*args, model_path, feed_specs, fetches);
+  if (target != "cpu") return absl::InvalidArgumentError(absl::StrCat("compile: --target expects cpu or cuda, got '", target, "'"));
+  for (const char* flag : {"--cuda_arch", "--out_ptx", "--out_cubin"}) {
+    if (args->Has(flag)) return absl::InvalidArgumentError(absl::StrCat("compile: ", flag, " needs --target cuda"));
+  }
   if (args->Value("--emit")) {
     for (const char* flag : {"--config", "--cpp_class", "--out_object", "--out_header", "--out_library", "--target_cpu",
                              "--weights", "--out_weights"}) {

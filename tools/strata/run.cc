@@ -20,7 +20,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: strata run MODEL --feed NAME=FILE.npy [--feed ...] --fetch NAME [--fetch ...]\n"
-    "                  [--target NODE ...] [--out DIR] [--threads N] [--backend cpu|reference]\n"
+    "                  [--target NODE ...] [--out DIR] [--threads N] [--backend cpu|reference|gpu[:N]]\n"
     "\n"
     "Loads MODEL (a TensorFlow GraphDef, binary .pb or text .pbtxt, or a TF.js graph model\n"
     "model.json), feeds NumPy .npy arrays to its tensors, runs what the fetches need in a\n"
@@ -34,8 +34,8 @@ constexpr char kUsage[] =
     "  --out DIR             write the fetched tensors to DIR/output_K.npy, K = 0, 1, ... in\n"
     "                        fetch order (DIR is created if missing)\n"
     "  --threads N           threads the compiled code may use (default: all cores)\n"
-    "  --backend NAME        cpu (compiled with MLIR; the default where built) or reference\n"
-    "                        (the host evaluator)\n";
+    "  --backend NAME        cpu (compiled with MLIR; the default where built), reference\n"
+    "                        (the host evaluator), or gpu[:N] (CUDA device N; docs/gpu.md)\n";
 
 // Values printed per fetched tensor.
 constexpr int kPrintedValues = 10;

@@ -1,0 +1,36 @@
+// The GPU compiler: a pruned, shape-specialized graph (runtime/executable.h) -> one PTX module
+// with every kernel + the launches, buffers and copies that run it (runtime/gpu/gpu_program.h).
+// MLIR-free header: tools/ and runtime/ include it.
+#pragma once
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "runtime/executable.h"
+#include "runtime/gpu/gpu_program.h"
+
+namespace strata {
+
+struct GpuCompileOptions {
+  std::string cuda_arch = "sm_90";  // sm_80, sm_86, sm_89, sm_90 (validated)
+  std::string ptx_features;         // PTX ISA, e.g. "+ptx80"; empty: the arch's default
+  bool contract_fma = true;         // a*b+c -> fma.rn (fast-math contraction)
+  int block_size = 256;             // threads per block of elementwise kernels (32..1024, x32)
+  bool capture_ir = false;          // keep the MLIR after fusion, outlining and NVVM conversion
+};
+
+// What CompileGpuProgram measured and, with capture_ir, the IR it went through.
+struct GpuCompileInfo {
+  double lower_ms = 0, pipeline_ms = 0, total_ms = 0;
+  std::string lowered_ir, fused_ir, kernels_ir, nvvm_ir;
+};
+
+// Errors: InvalidArgument for bad options or non-static shapes, Unimplemented (naming the
+// node or op) for what has no GPU lowering yet.
+absl::StatusOr<gpu::GpuProgram> CompileGpuProgram(const CompileRequest& request, const GpuCompileOptions& options,
+                                                  GpuCompileInfo* info = nullptr);
+
+// The default PTX features for an arch ("+ptx80" for sm_90); InvalidArgument naming a bad arch.
+absl::StatusOr<std::string> DefaultPtxFeatures(const std::string& cuda_arch);
+
+}  // namespace strata

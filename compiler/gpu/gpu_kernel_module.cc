@@ -1,0 +1,167 @@
+// See gpu_kernel_module.h.
+#include "compiler/gpu/gpu_kernel_module.h"
+
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "llvm/Support/raw_ostream.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Math/Transforms/Approximation.h"
+#include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace strata::gpu {
+
+absl::Status MergeKernelModules(mlir::ModuleOp module, const std::string& name) {
+  std::vector<mlir::gpu::LaunchFuncOp> launches;
+  module.walk([&](mlir::gpu::LaunchFuncOp op) { launches.push_back(op); });
+  std::vector<mlir::gpu::GPUModuleOp> old_modules;
+  for (auto m : module.getOps<mlir::gpu::GPUModuleOp>()) old_modules.push_back(m);
+  if (old_modules.empty()) return absl::OkStatus();
+
+  mlir::OpBuilder b(module.getContext());
+  b.setInsertionPointToEnd(module.getBody());
+  auto merged = b.create<mlir::gpu::GPUModuleOp>(module.getLoc(), name);
+  mlir::SymbolTable module_symbols(module);
+  int next = 0;
+  llvm::DenseMap<mlir::Operation*, mlir::StringAttr> new_names;  // old gpu.func -> new name
+  for (mlir::gpu::LaunchFuncOp launch : launches) {
+    auto old_module = module_symbols.lookup<mlir::gpu::GPUModuleOp>(launch.getKernelModuleName());
+    if (!old_module) return absl::InternalError(absl::StrCat("GPU: no kernel module ", launch.getKernelModuleName().str()));
+    auto kernel = old_module.lookupSymbol<mlir::gpu::GPUFuncOp>(launch.getKernelName());
+    if (!kernel) return absl::InternalError(absl::StrCat("GPU: no kernel ", launch.getKernelName().str()));
+    auto it = new_names.find(kernel);
+    if (it == new_names.end()) {
+      mlir::StringAttr new_name = b.getStringAttr(absl::StrCat(name, "_k", next++));
+      it = new_names.insert({kernel, new_name}).first;
+    }
+    launch.setKernelAttr(mlir::SymbolRefAttr::get(merged.getNameAttr(), {mlir::FlatSymbolRefAttr::get(it->second)}));
+  }
+  for (mlir::gpu::GPUModuleOp old : old_modules) {
+    std::vector<mlir::Operation*> ops;
+    for (mlir::Operation& op : old.getBody()->without_terminator()) ops.push_back(&op);
+    for (mlir::Operation* op : ops) {
+      auto it = new_names.find(op);
+      if (it == new_names.end()) continue;  // a kernel nothing launches
+      mlir::SymbolTable::setSymbolName(op, it->second);
+      op->moveBefore(merged.getBody(), merged.getBody()->without_terminator().end());
+    }
+    old.erase();
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+std::string Where(mlir::Operation* op) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << op->getLoc();
+  return s;
+}
+
+// The LLVM intrinsic NVPTX selects directly for a math op (convert-gpu-to-nvvm would call
+// libdevice instead, which is not linked); empty when there is none.
+std::string IntrinsicFor(mlir::Operation* op) {
+  if (mlir::isa<mlir::math::SqrtOp>(op)) return "llvm.sqrt";
+  if (mlir::isa<mlir::math::AbsFOp>(op)) return "llvm.fabs";
+  if (mlir::isa<mlir::math::FloorOp>(op)) return "llvm.floor";
+  if (mlir::isa<mlir::math::CeilOp>(op)) return "llvm.ceil";
+  if (mlir::isa<mlir::math::TruncOp>(op)) return "llvm.trunc";
+  if (mlir::isa<mlir::math::RoundEvenOp>(op)) return "llvm.roundeven";
+  if (mlir::isa<mlir::math::RoundOp>(op)) return "llvm.round";
+  if (mlir::isa<mlir::math::FmaOp>(op)) return "llvm.fma";
+  if (mlir::isa<mlir::math::CopySignOp>(op)) return "llvm.copysign";
+  return "";
+}
+
+std::string TypeSuffix(mlir::Type t) {
+  if (t.isF32()) return ".f32";
+  if (t.isF64()) return ".f64";
+  if (t.isF16()) return ".f16";
+  return "";
+}
+
+// Rewrites the math ops left after expansion into llvm.call_intrinsic (or arith): the NVVM
+// conversion keeps those, and NVPTX selects sqrt.rn, abs, cvt.rmi/rpi/rzi/rni, fma.rn.
+absl::Status LowerRemainingMath(mlir::gpu::GPUModuleOp kernels) {
+  std::vector<mlir::Operation*> ops;
+  kernels.walk([&](mlir::Operation* op) {
+    if (mlir::isa<mlir::math::MathDialect>(op->getDialect())) ops.push_back(op);
+  });
+  mlir::OpBuilder b(kernels.getContext());
+  for (mlir::Operation* op : ops) {
+    b.setInsertionPoint(op);
+    const mlir::Type type = op->getNumResults() == 1 ? op->getResult(0).getType() : mlir::Type();
+    if (auto rsqrt = mlir::dyn_cast<mlir::math::RsqrtOp>(op); rsqrt && !TypeSuffix(type).empty()) {
+      mlir::Value sqrt = b.create<mlir::LLVM::CallIntrinsicOp>(op->getLoc(), type, "llvm.sqrt" + TypeSuffix(type),
+                                                               mlir::ValueRange{rsqrt.getOperand()})
+                             .getResult(0);
+      mlir::Value one = b.create<mlir::arith::ConstantOp>(op->getLoc(), type, b.getFloatAttr(type, 1.0));
+      op->replaceAllUsesWith(b.create<mlir::arith::DivFOp>(op->getLoc(), one, sqrt)->getResults());
+      op->erase();
+      continue;
+    }
+    if (auto absi = mlir::dyn_cast<mlir::math::AbsIOp>(op)) {
+      mlir::Value x = absi.getOperand();
+      mlir::Value zero = b.create<mlir::arith::ConstantOp>(op->getLoc(), type, b.getIntegerAttr(type, 0));
+      mlir::Value neg = b.create<mlir::arith::SubIOp>(op->getLoc(), zero, x);
+      mlir::Value lt = b.create<mlir::arith::CmpIOp>(op->getLoc(), mlir::arith::CmpIPredicate::slt, x, zero);
+      op->replaceAllUsesWith(b.create<mlir::arith::SelectOp>(op->getLoc(), lt, neg, x)->getResults());
+      op->erase();
+      continue;
+    }
+    const std::string intrinsic = IntrinsicFor(op);
+    if (intrinsic.empty() || !type || TypeSuffix(type).empty()) {
+      std::string type_text;
+      llvm::raw_string_ostream os(type_text);
+      if (type) os << type;
+      return absl::UnimplementedError(absl::StrCat("GPU: no lowering for ", op->getName().getStringRef().str(), " on ",
+                                                   type_text, " (from ", Where(op), ")"));
+    }
+    auto call = b.create<mlir::LLVM::CallIntrinsicOp>(op->getLoc(), type, intrinsic + TypeSuffix(type), op->getOperands());
+    op->replaceAllUsesWith(call->getResults());
+    op->erase();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status PrepareKernelMath(mlir::ModuleOp module, bool contract_fma) {
+  mlir::MLIRContext* ctx = module.getContext();
+  for (auto kernels : module.getOps<mlir::gpu::GPUModuleOp>()) {
+    mlir::RewritePatternSet patterns(ctx);
+    mlir::populateExpandPowFPattern(patterns);
+    mlir::populateExpandFPowIPattern(patterns);
+    mlir::populateExpandTanPattern(patterns);
+    mlir::populateExpandSinhPattern(patterns);
+    mlir::populateExpandCoshPattern(patterns);
+    mlir::populateExpandAsinhPattern(patterns);
+    mlir::populateExpandAcoshPattern(patterns);
+    mlir::populateExpandAtanhPattern(patterns);
+    mlir::populateExpandExp2FPattern(patterns);
+    mlir::populateMathPolynomialApproximationPatterns(patterns);
+    if (mlir::failed(mlir::applyPatternsAndFoldGreedily(kernels, std::move(patterns)))) {
+      return absl::InternalError("GPU: math expansion did not converge");
+    }
+    absl::Status status = LowerRemainingMath(kernels);
+    if (!status.ok()) return status;
+    if (contract_fma) {
+      auto contract = mlir::arith::FastMathFlagsAttr::get(ctx, mlir::arith::FastMathFlags::contract);
+      kernels.walk([&](mlir::arith::ArithFastMathInterface op) {
+        if (mlir::isa<mlir::arith::MulFOp, mlir::arith::AddFOp, mlir::arith::SubFOp>(op.getOperation())) {
+          op->setAttr(op.getFastMathAttrName(), contract);
+        }
+      });
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace strata::gpu

@@ -1,0 +1,162 @@
+// `strata compile --target cuda`: runs the real CLI (../bin/strata next to this test binary, or
+// $STRATA_CLI) on a MatMul -> BiasAdd -> Relu model and checks the PTX, the cubin, the summary
+// line and the one-line errors for bad flag combinations. Skipped when the CLI is not built
+// (this binary does not depend on it).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace strata {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kDenseModel[] = R"(
+node { name: "x" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } }
+       attr { key: "shape" value { shape { dim { size: -1 } dim { size: 4 } } } } }
+node { name: "w" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } }
+       attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape { dim { size: 4 } dim { size: 3 } }
+         float_val: 1 float_val: 2 float_val: 3 float_val: 4 float_val: 5 float_val: 6
+         float_val: 7 float_val: 8 float_val: 9 float_val: 10 float_val: 11 float_val: 12 } } } }
+node { name: "b" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } }
+       attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape { dim { size: 3 } }
+         float_val: -1 float_val: 0 float_val: 1 } } } }
+node { name: "mm" op: "MatMul" input: "x" input: "w" }
+node { name: "ba" op: "BiasAdd" input: "mm" input: "b" }
+node { name: "y" op: "Relu" input: "ba" }
+)";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string ShellQuote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string FindCli() {
+  if (const char* env = std::getenv("STRATA_CLI"); env && *env) return env;
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  const fs::path cli = self.parent_path().parent_path() / "bin" / "strata";
+  return fs::exists(cli) ? cli.string() : "";
+}
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+class GpuCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cli_ = FindCli();
+    if (cli_.empty()) GTEST_SKIP() << "the strata CLI is not built (../bin/strata; or set STRATA_CLI)";
+    std::string pattern = (fs::path(::testing::TempDir()) / "strata_gpu_cli_XXXXXX").string();
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    std::ofstream(Path("dense.pbtxt")) << kDenseModel;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+  }
+  std::string Path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
+
+  CliResult Run(const std::vector<std::string>& args, const std::string& env = "") {
+    std::string command = env + " " + ShellQuote(cli_) + " compile " + ShellQuote(Path("dense.pbtxt"));
+    for (const std::string& a : args) absl::StrAppend(&command, " ", ShellQuote(a));
+    absl::StrAppend(&command, " >", ShellQuote(Path("out.txt")), " 2>", ShellQuote(Path("err.txt")));
+    const int status = std::system(command.c_str());
+    CliResult r;
+    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+    r.out = ReadFile(Path("out.txt"));
+    r.err = ReadFile(Path("err.txt"));
+    return r;
+  }
+
+  std::string cli_, dir_;
+};
+
+const std::vector<std::string> kSignature = {"--feed", "x:float32[8,4]", "--fetch", "y"};
+
+std::vector<std::string> With(std::vector<std::string> extra) {
+  std::vector<std::string> args = kSignature;
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+TEST_F(GpuCliTest, WritesPtxForTheArchAndPrintsASummary) {
+  for (const char* arch : {"sm_80", "sm_90"}) {
+    CliResult r = Run(With({"--target", "cuda", "--cuda_arch", arch, "--out_ptx", Path("m.ptx")}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string ptx = ReadFile(Path("m.ptx"));
+    EXPECT_THAT(ptx, HasSubstr(absl::StrCat(".target ", arch)));
+    EXPECT_THAT(ptx, HasSubstr(".entry main_kernels_k0("));
+    EXPECT_THAT(r.out, HasSubstr(" kernels, "));
+    EXPECT_THAT(r.out, HasSubstr(absl::StrCat("PTX ", ptx.size(), " bytes for ", arch)));
+  }
+}
+
+TEST_F(GpuCliTest, CubinThroughPtxas) {
+  const bool have_ptxas = std::system("command -v ptxas >/dev/null 2>&1") == 0 || fs::exists("/usr/local/cuda/bin/ptxas") ||
+                          (std::getenv("STRATA_PTXAS") && *std::getenv("STRATA_PTXAS"));
+  if (!have_ptxas) GTEST_SKIP() << "no ptxas";
+  CliResult r = Run(With({"--target", "cuda", "--out_ptx", Path("m.ptx"), "--out_cubin", Path("m.cubin")}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string cubin = ReadFile(Path("m.cubin"));
+  ASSERT_GE(cubin.size(), 4u);
+  EXPECT_EQ(cubin.substr(0, 4), "\x7f" "ELF");
+}
+
+TEST_F(GpuCliTest, MissingPtxasIsAClearError) {
+  CliResult r = Run(With({"--target", "cuda", "--out_ptx", Path("m.ptx"), "--out_cubin", Path("m.cubin")}),
+                    "STRATA_PTXAS=" + Path("no_such_ptxas"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, StartsWith("strata: error: "));
+  EXPECT_THAT(r.err, HasSubstr("no_such_ptxas"));
+  EXPECT_FALSE(fs::exists(Path("m.cubin")));
+}
+
+TEST_F(GpuCliTest, BadCombinationsAreOneLineErrors) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string what;
+  };
+  const std::vector<Case> cases = {
+      {With({"--target", "cuda", "--cuda_arch", "sm_75", "--out_ptx", Path("m.ptx")}), "sm_75"},
+      {With({"--target", "cuda", "--out_ptx", Path("m.ptx"), "--out_object", Path("m.o")}), "--out_object does not go with --target cuda"},
+      {With({"--target", "cuda", "--out_ptx", Path("m.ptx"), "--emit", "mlir"}), "--emit does not go with --target cuda"},
+      {With({"--target", "tpu", "--out_ptx", Path("m.ptx")}), "--target expects cpu or cuda, got 'tpu'"},
+      {With({"--out_ptx", Path("m.ptx")}), "--out_ptx needs --target cuda"},
+      {With({"--target", "cuda"}), "--target cuda needs --out_ptx"},
+  };
+  for (const Case& c : cases) {
+    CliResult r = Run(c.args);
+    EXPECT_EQ(r.exit_code, 1) << c.what;
+    EXPECT_EQ(r.out, "") << c.what;
+    EXPECT_THAT(r.err, StartsWith("strata: error: ")) << c.what;
+    EXPECT_THAT(r.err, HasSubstr(c.what));
+  }
+}
+
+}  // namespace
+}  // namespace strata

@@ -1,0 +1,663 @@
+// The GPU compiler (compiler/gpu/gpu_backend.h): every op of the foundation list compiles to
+// PTX for sm_80 and sm_90 and ptxas accepts it; the PTX and the GpuProgram have the structure
+// the runtime relies on (targets, entries, bare-pointer params, fma, geometry, buffer sizes,
+// constants); bad options and ops without a GPU lowering are errors that name the problem.
+// No GPU is needed: kernels are run by the runtime tests on a GPU machine.
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "compiler/gpu/gpu_backend.h"
+#include "gmock/gmock.h"
+#include "graph/shape_inference.h"
+#include "gtest/gtest.h"
+#include "tests/compiler/graph_test_util.h"
+
+namespace strata {
+namespace {
+
+using testing_util::Count;
+using testing_util::F32;
+using testing_util::GraphBuilder;
+using testing_util::I32;
+using testing_util::Pattern;
+using ::testing::HasSubstr;
+
+using Feeds = std::vector<std::pair<Output, Tensor>>;
+
+Tensor Rand(Shape s, int seed, float scale = 1.0f) { return F32(Pattern(s.num_elements(), seed, scale), s); }
+Output Feed(GraphBuilder& g, Feeds& feeds, const std::string& name, const Tensor& value) {
+  Output o = g.Placeholder(name, value.dtype(), value.shape());
+  feeds.push_back({o, value});
+  return o;
+}
+AttrMap A(std::initializer_list<std::pair<const std::string, tf::AttrValue>> a) { return AttrMap(a); }
+
+absl::StatusOr<gpu::GpuProgram> Compile(GraphBuilder& g, const Feeds& feeds, const std::vector<Output>& fetches,
+                                        const std::string& arch = "sm_90", GpuCompileInfo* info = nullptr) {
+  if (!g.status().ok()) return g.status();
+  absl::Status s = InferShapes(&g.graph());
+  if (!s.ok()) return s;
+  CompileRequest request;
+  request.graph = &g.graph();
+  for (const auto& [o, t] : feeds) request.args.push_back(o);
+  request.results = fetches;
+  GpuCompileOptions options;
+  options.cuda_arch = arch;
+  return CompileGpuProgram(request, options, info);
+}
+
+// $STRATA_PTXAS, `ptxas` on PATH, /usr/local/cuda/bin/ptxas; empty when none.
+std::string FindPtxas() {
+  if (const char* env = std::getenv("STRATA_PTXAS"); env && *env) return env;
+  if (std::system("command -v ptxas >/dev/null 2>&1") == 0) return "ptxas";
+  if (std::filesystem::exists("/usr/local/cuda/bin/ptxas")) return "/usr/local/cuda/bin/ptxas";
+  return "";
+}
+
+// Runs ptxas on `ptx`; returns its diagnostics on failure.
+::testing::AssertionResult PtxasAccepts(const std::string& ptxas, const std::string& ptx, const std::string& arch,
+                                        const std::string& tag) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path();
+  const std::string stem = absl::StrCat("strata_gpu_test_", ::getpid(), "_", tag);
+  const std::string ptx_path = (dir / (stem + ".ptx")).string(), log_path = (dir / (stem + ".log")).string();
+  std::ofstream(ptx_path) << ptx;
+  const std::string cmd = absl::StrCat(ptxas, " -arch=", arch, " ", ptx_path, " -o /dev/null > ", log_path, " 2>&1");
+  const int rc = std::system(cmd.c_str());
+  std::ifstream log_in(log_path);
+  std::string log((std::istreambuf_iterator<char>(log_in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(ptx_path);
+  std::filesystem::remove(log_path);
+  if (rc != 0) return ::testing::AssertionFailure() << cmd << " failed (" << rc << "):\n" << log;
+  return ::testing::AssertionSuccess();
+}
+
+// The .param lines of entry `kernel`.
+int EntryParams(const std::string& ptx, const std::string& kernel) {
+  const size_t at = ptx.find(absl::StrCat(".entry ", kernel, "("));
+  if (at == std::string::npos) return -1;
+  const size_t end = ptx.find(')', at);
+  return Count(ptx.substr(at, end - at), ".param");
+}
+
+int64_t Launches(const gpu::GpuProgram& p) {
+  int64_t n = 0;
+  for (const gpu::GpuStep& s : p.steps) n += s.kind == gpu::GpuStep::Kind::kLaunch;
+  return n;
+}
+
+// Structure every program must have: the target, one .entry per launched kernel, one kernel
+// param per launch arg, buffers in range with positive sizes.
+void ExpectWellFormed(const gpu::GpuProgram& p, const std::string& arch) {
+  EXPECT_THAT(p.ptx, HasSubstr(absl::StrCat(".target ", arch)));
+  EXPECT_EQ(p.cuda_arch, arch);
+  for (const gpu::GpuStep& s : p.steps) {
+    if (s.kind != gpu::GpuStep::Kind::kLaunch) continue;
+    EXPECT_EQ(Count(p.ptx, absl::StrCat(".entry ", s.launch.kernel, "(")), 1) << s.launch.kernel;
+    EXPECT_EQ(EntryParams(p.ptx, s.launch.kernel), static_cast<int>(s.launch.args.size())) << s.launch.kernel;
+    for (const gpu::GpuKernelArg& a : s.launch.args) {
+      if (a.kind == gpu::GpuKernelArg::Kind::kBuffer) {
+        EXPECT_GE(a.buffer, 0);
+        EXPECT_LT(a.buffer, static_cast<int>(p.buffers.size()));
+      }
+    }
+    for (int d = 0; d < 3; ++d) {
+      EXPECT_GE(s.launch.grid[d], 1u);
+      EXPECT_GE(s.launch.block[d], 1u);
+    }
+  }
+  for (const gpu::GpuBuffer& b : p.buffers) {
+    if (b.kind == gpu::GpuBuffer::Kind::kConstant) {
+      EXPECT_EQ(static_cast<int64_t>(b.constant_data.size()), b.bytes);
+    }
+  }
+}
+
+struct OpCase {
+  std::string name;
+  std::function<std::vector<Output>(GraphBuilder&, Feeds&)> build;
+};
+
+std::vector<OpCase> Cases() {
+  std::vector<OpCase> cases;
+  auto unary = [&](const std::string& op) {
+    cases.push_back({op, [=](GraphBuilder& g, Feeds& f) {
+                       return std::vector<Output>{g.Add("y", op, {Feed(g, f, "x", Rand({2, 3, 37}, 3, 2))})};
+                     }});
+  };
+  for (const char* op : {"Neg", "Abs", "Exp", "Log", "Sqrt", "Rsqrt", "Tanh", "Sigmoid", "Relu", "Relu6", "Elu", "Selu",
+                         "Softplus", "Erf", "Square"}) {
+    unary(op);
+  }
+  auto binary = [&](const std::string& op, Shape sa, Shape sb) {
+    cases.push_back({op + sa.ToString() + sb.ToString(), [=](GraphBuilder& g, Feeds& f) {
+                       return std::vector<Output>{g.Add("z", op, {Feed(g, f, "a", Rand(sa, 1, 5)), Feed(g, f, "b", Rand(sb, 2, 5))})};
+                     }});
+  };
+  for (const char* op : {"Add", "Sub", "Mul", "RealDiv", "Maximum", "Minimum", "Pow", "SquaredDifference"}) {
+    binary(op, {2, 3, 5}, {5});
+  }
+  binary("Add", {4, 1}, {1, 7});
+  cases.push_back({"Gelu", [](GraphBuilder& g, Feeds& f) {
+                     Output x = Feed(g, f, "x", Rand({64}, 1, 3));
+                     Output e = g.Add("e", "Erf", {g.Add("xs", "Mul", {x, g.Const("r", Tensor::Scalar<float>(0.70710678f))})});
+                     Output h = g.Add("h", "Mul", {x, g.Const("half", Tensor::Scalar<float>(0.5f))});
+                     return std::vector<Output>{g.Add("y", "Mul", {h, g.Add("e1", "Add", {e, g.Const("one", Tensor::Scalar<float>(1))})})};
+                   }});
+  cases.push_back({"CastFloatInt", [](GraphBuilder& g, Feeds& f) {
+                     Output a = Feed(g, f, "a", Rand({13}, 1, 10));
+                     Output i = g.Add("i", "Cast", {a}, A({{"DstT", MakeAttr(DT_INT32)}}));
+                     return std::vector<Output>{i, g.Add("back", "Cast", {i}, A({{"DstT", MakeAttr(DT_FLOAT)}}))};
+                   }});
+  cases.push_back({"CompareSelect", [](GraphBuilder& g, Feeds& f) {
+                     Output a = Feed(g, f, "a", Rand({3, 4}, 1)), b = Feed(g, f, "b", Rand({3, 4}, 2));
+                     Output gt = g.Add("gt", "Greater", {a, b}), lt = g.Add("lt", "Less", {a, b}), eq = g.Add("eq", "Equal", {a, b});
+                     return std::vector<Output>{g.Add("s", "Select", {gt, a, b}), lt, eq};
+                   }});
+  cases.push_back({"BiasAdd", [](GraphBuilder& g, Feeds& f) {
+                     return std::vector<Output>{g.Add("y", "BiasAdd", {Feed(g, f, "x", Rand({2, 3, 4, 5}, 1)), Feed(g, f, "b", Rand({5}, 2))})};
+                   }});
+  auto matmul = [&](int64_t m, int64_t k, int64_t n, bool ta, bool tb) {
+    cases.push_back({absl::StrCat("MatMul", m, "x", k, "x", n, ta ? "Ta" : "", tb ? "Tb" : ""), [=](GraphBuilder& g, Feeds& f) {
+                       Output a = Feed(g, f, "a", Rand(ta ? Shape({k, m}) : Shape({m, k}), 1));
+                       Output b = Feed(g, f, "b", Rand(tb ? Shape({n, k}) : Shape({k, n}), 2));
+                       return std::vector<Output>{g.Add("mm", "MatMul", {a, b}, A({{"transpose_a", MakeAttr(ta)}, {"transpose_b", MakeAttr(tb)}}))};
+                     }});
+  };
+  matmul(17, 33, 65, false, false);
+  matmul(8, 9, 10, true, false);
+  matmul(6, 7, 5, false, true);
+  matmul(8, 9, 10, true, true);
+  cases.push_back({"BatchMatMulV2", [](GraphBuilder& g, Feeds& f) {
+                     return std::vector<Output>{g.Add("mm", "BatchMatMulV2", {Feed(g, f, "a", Rand({2, 1, 3, 4}, 1)), Feed(g, f, "b", Rand({3, 4, 5}, 2))})};
+                   }});
+  auto conv = [&](const std::string& tag, Shape in, Shape filter, std::vector<int> strides, const char* padding) {
+    cases.push_back({"Conv2D" + tag, [=](GraphBuilder& g, Feeds& f) {
+                       return std::vector<Output>{g.Add("c", "Conv2D", {Feed(g, f, "x", Rand(in, 1)), Feed(g, f, "w", Rand(filter, 2))},
+                                                        A({{"strides", MakeAttr(strides)}, {"padding", MakeAttr(padding)}}))};
+                     }});
+  };
+  conv("Same", {2, 9, 11, 3}, {3, 3, 3, 8}, {1, 1, 1, 1}, "SAME");
+  conv("ValidStride2", {1, 10, 9, 4}, {3, 2, 4, 6}, {1, 2, 2, 1}, "VALID");
+  cases.push_back({"DepthwiseConv2dNative", [](GraphBuilder& g, Feeds& f) {
+                     return std::vector<Output>{g.Add("c", "DepthwiseConv2dNative", {Feed(g, f, "x", Rand({1, 7, 8, 3}, 1)), Feed(g, f, "w", Rand({3, 3, 3, 2}, 2))},
+                                                      A({{"strides", MakeAttr(std::vector<int>{1, 1, 1, 1})}, {"padding", MakeAttr("SAME")}}))};
+                   }});
+  for (const char* op : {"MaxPool", "AvgPool"}) {
+    for (const char* padding : {"SAME", "VALID"}) {
+      cases.push_back({absl::StrCat(op, padding), [=](GraphBuilder& g, Feeds& f) {
+                         return std::vector<Output>{g.Add("p", op, {Feed(g, f, "x", Rand({2, 7, 9, 3}, 1))},
+                                                          A({{"ksize", MakeAttr(std::vector<int>{1, 3, 3, 1})},
+                                                             {"strides", MakeAttr(std::vector<int>{1, 2, 2, 1})}, {"padding", MakeAttr(padding)}}))};
+                       }});
+    }
+  }
+  for (const char* op : {"Sum", "Mean", "Max", "Min", "Prod"}) {
+    cases.push_back({op, [=](GraphBuilder& g, Feeds& f) {
+                       Output x = Feed(g, f, "x", Rand({3, 4, 5}, 1));
+                       Output r = g.Add("r", op, {x, g.Const("axes", Tensor::FromVector<int32_t>({-1, 0}))}, A({{"keep_dims", MakeAttr(true)}}));
+                       Output s = g.Add("s", op, {x, g.Const("axis", Tensor::Scalar<int32_t>(1))});
+                       Output all = g.Add("all", op, {x, g.Const("all_axes", Tensor::FromVector<int32_t>({0, 1, 2}))});
+                       return std::vector<Output>{r, s, all};
+                     }});
+  }
+  cases.push_back({"ArgMax", [](GraphBuilder& g, Feeds& f) {
+                     return std::vector<Output>{g.Add("a", "ArgMax", {Feed(g, f, "x", Rand({4, 7}, 1)), g.Const("d", Tensor::Scalar<int32_t>(-1))})};
+                   }});
+  cases.push_back({"SoftmaxLogSoftmax", [](GraphBuilder& g, Feeds& f) {
+                     Output x = Feed(g, f, "x", Rand({5, 10}, 1, 8));
+                     return std::vector<Output>{g.Add("s", "Softmax", {x}), g.Add("l", "LogSoftmax", {x})};
+                   }});
+  cases.push_back({"ReshapeTransposeConcat", [](GraphBuilder& g, Feeds& f) {
+                     Output x = Feed(g, f, "x", Rand({2, 3, 4}, 1));
+                     Output r = g.Add("r", "Reshape", {x, g.Const("s", Tensor::FromVector<int32_t>({4, -1}))});
+                     Output t = g.Add("t", "Transpose", {x, g.Const("p", Tensor::FromVector<int32_t>({2, 0, 1}))});
+                     Output c = g.Add("c", "ConcatV2", {x, x, g.Const("a", Tensor::Scalar<int32_t>(-1))});
+                     return std::vector<Output>{g.Add("r2", "Neg", {r}), t, c};
+                   }});
+  cases.push_back({"PackSqueezeExpandDims", [](GraphBuilder& g, Feeds& f) {
+                     Output x = Feed(g, f, "x", Rand({3, 1, 4}, 1)), y = Feed(g, f, "y", Rand({3, 1, 4}, 2));
+                     Output p = g.Add("p", "Pack", {x, y}, A({{"axis", MakeAttr(1)}}));
+                     Output s = g.Add("s", "Squeeze", {x}, A({{"squeeze_dims", MakeAttr(std::vector<int>{1})}}));
+                     Output e = g.Add("e", "ExpandDims", {g.Add("sq", "Square", {s}), g.Const("d", Tensor::Scalar<int32_t>(-1))});
+                     return std::vector<Output>{p, e};
+                   }});
+  cases.push_back({"SliceStridedSlicePad", [](GraphBuilder& g, Feeds& f) {
+                     Output x = Feed(g, f, "x", Rand({5, 6}, 1));
+                     Output s = g.Add("s", "Slice", {x, g.Const("b", Tensor::FromVector<int32_t>({1, 2})), g.Const("z", Tensor::FromVector<int32_t>({3, -1}))});
+                     Output ss = g.Add("ss", "StridedSlice",
+                                       {x, g.Const("b2", Tensor::FromVector<int32_t>({4, 0})), g.Const("e2", Tensor::FromVector<int32_t>({0, 6})),
+                                        g.Const("st", Tensor::FromVector<int32_t>({-2, 2}))});
+                     Output p = g.Add("p", "Pad", {x, g.Const("pd", Tensor::FromVector<int32_t>(absl::MakeConstSpan(std::vector<int32_t>{1, 2, 0, 3}), Shape({2, 2})))});
+                     return std::vector<Output>{s, ss, p};
+                   }});
+  cases.push_back({"TileOneHot", [](GraphBuilder& g, Feeds& f) {
+                     Output x = Feed(g, f, "x", Rand({2, 3}, 1));
+                     Output t = g.Add("t", "Tile", {x, g.Const("m", Tensor::FromVector<int32_t>({2, 3}))});
+                     Output idx = Feed(g, f, "idx", I32({0, 2, -1, 5}, {4}));
+                     Output oh = g.Add("oh", "OneHot", {idx, g.Const("depth", Tensor::Scalar<int32_t>(3)), g.Const("on", Tensor::Scalar<float>(1)),
+                                                        g.Const("off", Tensor::Scalar<float>(0))});
+                     return std::vector<Output>{t, oh};
+                   }});
+  cases.push_back({"GatherV2", [](GraphBuilder& g, Feeds& f) {
+                     Output p = Feed(g, f, "p", Rand({5, 3}, 1));
+                     Output i = Feed(g, f, "i", I32({4, 0, 2, 2}, {2, 2}));
+                     return std::vector<Output>{g.Add("g", "GatherV2", {p, i, g.Const("ax", Tensor::Scalar<int32_t>(0))})};
+                   }});
+  cases.push_back({"FusedBatchNormInference", [](GraphBuilder& g, Feeds& f) {
+                     Output x = Feed(g, f, "x", Rand({2, 3, 3, 4}, 1));
+                     Output scale = g.Const("scale", Rand({4}, 2)), offset = g.Const("offset", Rand({4}, 3));
+                     Output mean = g.Const("mean", Rand({4}, 4)), var = g.Const("var", F32({0.5f, 1, 2, 3}, {4}));
+                     return std::vector<Output>{g.Add("bn", "FusedBatchNorm", {x, scale, offset, mean, var}, A({{"is_training", MakeAttr(false)}}))};
+                   }});
+  return cases;
+}
+
+// Beyond the foundation list: more of what the CPU path's graph_ops_test covers.
+std::vector<OpCase> MoreCases() {
+  std::vector<OpCase> cases;
+  for (const char* op : {"Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "Reciprocal", "Log1p"}) {
+    cases.push_back({op, [=](GraphBuilder& g, Feeds& f) {
+                       return std::vector<Output>{g.Add("y", op, {Feed(g, f, "x", Rand({5, 37}, 3, 0.9f))})};
+                     }});
+  }
+  cases.push_back({"LeakyReluAddN", [](GraphBuilder& g, Feeds& f) {
+                     Output a = Feed(g, f, "a", Rand({3, 5}, 1)), b = Feed(g, f, "b", Rand({3, 5}, 2));
+                     Output l = g.Add("l", "LeakyRelu", {a}, A({{"alpha", MakeAttr(0.1f)}}));
+                     return std::vector<Output>{g.Add("s", "AddN", {l, b, a})};
+                   }});
+  cases.push_back({"LogicalOps", [](GraphBuilder& g, Feeds& f) {
+                     Output a = Feed(g, f, "a", Rand({10}, 1)), b = Feed(g, f, "b", Rand({10}, 2));
+                     Output p = g.Add("p", "Less", {a, b}), q = g.Add("q", "Greater", {a, g.Const("z", Tensor::Scalar<float>(0))});
+                     Output r = g.Add("r", "LogicalAnd", {p, q});
+                     return std::vector<Output>{r, g.Add("t", "LogicalNot", {g.Add("o", "LogicalOr", {p, q})})};
+                   }});
+  cases.push_back({"IntArithmetic", [](GraphBuilder& g, Feeds& f) {
+                     Output a = Feed(g, f, "a", I32({7, -7, 9, 3}, {4})), b = Feed(g, f, "b", I32({2, 3, -4, 5}, {4}));
+                     return std::vector<Output>{g.Add("fd", "FloorDiv", {a, b}), g.Add("fm", "FloorMod", {a, b}), g.Add("m", "Mul", {a, b}),
+                                                g.Add("mx", "Maximum", {a, b})};
+                   }});
+  cases.push_back({"CastHalfBool", [](GraphBuilder& g, Feeds& f) {
+                     Output a = Feed(g, f, "a", Rand({13}, 1, 10));
+                     Output h = g.Add("h", "Cast", {a}, A({{"DstT", MakeAttr(DT_HALF)}}));
+                     return std::vector<Output>{h, g.Add("b", "Cast", {a}, A({{"DstT", MakeAttr(DT_BOOL)}}))};
+                   }});
+  cases.push_back({"BoolConstant", [](GraphBuilder& g, Feeds& f) {
+                     Output a = Feed(g, f, "a", Rand({4}, 1));
+                     Tensor mask = *F32({1, 0, 0, 1}, {4}).Cast(DT_BOOL);
+                     return std::vector<Output>{g.Add("s", "Select", {g.Const("mask", mask), a, g.Add("n", "Neg", {a})})};
+                   }});
+  cases.push_back({"MirrorPadFillRangeBroadcastTo", [](GraphBuilder& g, Feeds& f) {
+                     Output x = Feed(g, f, "x", Rand({5, 6}, 1));
+                     Output m = g.Add("m", "MirrorPad", {x, g.Const("pm", Tensor::FromVector<int32_t>(absl::MakeConstSpan(std::vector<int32_t>{1, 1, 2, 0}), Shape({2, 2})))},
+                                      A({{"mode", MakeAttr("REFLECT")}}));
+                     Output b = g.Add("b", "BroadcastTo", {x, g.Const("s", Tensor::FromVector<int32_t>({4, 5, 6}))});
+                     Output r = g.Add("r", "Range", {g.Const("r0", Tensor::Scalar<int32_t>(3)), g.Const("r1", Tensor::Scalar<int32_t>(11)),
+                                                     g.Const("r2", Tensor::Scalar<int32_t>(3))});
+                     return std::vector<Output>{m, g.Add("bn", "Neg", {b}), r};
+                   }});
+  cases.push_back({"GatherNdSplitUnpack", [](GraphBuilder& g, Feeds& f) {
+                     Output p = Feed(g, f, "p", Rand({5, 3}, 1));
+                     Output i = Feed(g, f, "i", I32({4, 0, 2, 2}, {2, 2}));
+                     Output gn = g.Add("gn", "GatherNd", {p, i});
+                     Output x = Feed(g, f, "x", Rand({4, 6}, 1));
+                     Output s = g.Add("s", "Split", {g.Const("d", Tensor::Scalar<int32_t>(1)), x}, A({{"num_split", MakeAttr(3)}}), 1);
+                     Output u = g.Add("u", "Unpack", {x}, A({{"num", MakeAttr(4)}}), 2);
+                     return std::vector<Output>{gn, s, u};
+                   }});
+  cases.push_back({"ResizeDepthToSpace", [](GraphBuilder& g, Feeds& f) {
+                     Output x = Feed(g, f, "x", Rand({1, 4, 6, 8}, 1));
+                     Output rb = g.Add("rb", "ResizeBilinear", {x, g.Const("sz", Tensor::FromVector<int32_t>({7, 5}))});
+                     Output rn = g.Add("rn", "ResizeNearestNeighbor", {x, g.Const("sz2", Tensor::FromVector<int32_t>({8, 12}))});
+                     Output d2s = g.Add("d2s", "DepthToSpace", {x}, A({{"block_size", MakeAttr(2)}}));
+                     return std::vector<Output>{rb, rn, d2s};
+                   }});
+  cases.push_back({"Conv2DNchwDilatedMaxPoolNchwArgMin", [](GraphBuilder& g, Feeds& f) {
+                     Output x = Feed(g, f, "x", Rand({1, 3, 8, 7}, 1)), w = Feed(g, f, "w", Rand({3, 3, 3, 4}, 2));
+                     Output c = g.Add("c", "Conv2D", {x, w}, A({{"strides", MakeAttr(std::vector<int>{1, 1, 1, 1})}, {"padding", MakeAttr("SAME")},
+                                                               {"data_format", MakeAttr("NCHW")}, {"dilations", MakeAttr(std::vector<int>{1, 1, 2, 2})}}));
+                     Output p = g.Add("p", "MaxPool", {c}, A({{"ksize", MakeAttr(std::vector<int>{1, 1, 3, 3})}, {"strides", MakeAttr(std::vector<int>{1, 1, 2, 2})},
+                                                              {"padding", MakeAttr("SAME")}, {"data_format", MakeAttr("NCHW")}}));
+                     return std::vector<Output>{p, g.Add("am", "ArgMin", {x, g.Const("d", Tensor::Scalar<int32_t>(-1))})};
+                   }});
+  cases.push_back({"LongReductionsOfOtherDtypes", [](GraphBuilder& g, Feeds& f) {
+                     Tensor x = Rand({3, 300}, 1, 4);
+                     Output i = Feed(g, f, "i", *x.Cast(DT_INT32)), d = Feed(g, f, "d", *x.Cast(DT_DOUBLE)), h = Feed(g, f, "h", *x.Cast(DT_HALF));
+                     Output axis = g.Const("axis", Tensor::Scalar<int32_t>(1));
+                     return std::vector<Output>{g.Add("si", "Sum", {i, axis}), g.Add("md", "Max", {d, axis}), g.Add("sh", "Sum", {h, axis}),
+                                                g.Add("pi", "Prod", {i, axis})};
+                   }});
+  return cases;
+}
+
+// A 784-256-128-10 MLP with weights as constants (they become constant buffers).
+std::vector<Output> BuildMlp(GraphBuilder& g, Feeds& f, int64_t batch) {
+  Output x = Feed(g, f, "x", Rand({batch, 784}, 1));
+  Output h = x;
+  const int64_t dims[] = {784, 256, 128, 10};
+  for (int l = 0; l < 3; ++l) {
+    Output w = g.Const(absl::StrCat("w", l), Rand({dims[l], dims[l + 1]}, 10 + l, 0.05f));
+    Output b = g.Const(absl::StrCat("b", l), Rand({dims[l + 1]}, 20 + l, 0.1f));
+    h = g.Add(absl::StrCat("ba", l), "BiasAdd", {g.Add(absl::StrCat("mm", l), "MatMul", {h, w}), b});
+    if (l < 2) h = g.Add(absl::StrCat("relu", l), "Relu", {h});
+  }
+  return {g.Add("softmax", "Softmax", {h})};
+}
+
+std::vector<Output> BuildCnn(GraphBuilder& g, Feeds& f, int64_t batch) {
+  Output x = Feed(g, f, "x", Rand({batch, 28, 28, 1}, 1));
+  Output w = g.Const("cw", Rand({3, 3, 1, 8}, 2, 0.3f));
+  Output c = g.Add("conv", "Conv2D", {x, w}, A({{"strides", MakeAttr(std::vector<int>{1, 1, 1, 1})}, {"padding", MakeAttr("SAME")}}));
+  Output r = g.Add("relu", "Relu", {g.Add("cb", "BiasAdd", {c, g.Const("cbias", Rand({8}, 3, 0.1f))})});
+  Output p = g.Add("pool", "MaxPool", {r}, A({{"ksize", MakeAttr(std::vector<int>{1, 2, 2, 1})},
+                                            {"strides", MakeAttr(std::vector<int>{1, 2, 2, 1})}, {"padding", MakeAttr("VALID")}}));
+  Output flat = g.Add("flat", "Reshape", {p, g.Const("fs", Tensor::FromVector<int32_t>({static_cast<int32_t>(batch), 14 * 14 * 8}))});
+  Output logits = g.Add("fc", "BiasAdd", {g.Add("fcmm", "MatMul", {flat, g.Const("fw", Rand({14 * 14 * 8, 10}, 4, 0.02f))}),
+                                          g.Const("fb", Rand({10}, 5, 0.1f))});
+  return {g.Add("softmax", "Softmax", {logits})};
+}
+
+void PrintTo(const OpCase& c, std::ostream* os) { *os << c.name; }
+
+class GpuOpsTest : public ::testing::TestWithParam<std::tuple<OpCase, std::string>> {};
+
+TEST_P(GpuOpsTest, CompilesToPtxThatPtxasAccepts) {
+  const auto& [c, arch] = GetParam();
+  GraphBuilder g;
+  Feeds feeds;
+  std::vector<Output> fetches = c.build(g, feeds);
+  ASSERT_TRUE(g.status().ok()) << g.status();
+  absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, fetches, arch);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_GE(Launches(*p), 1);
+  ExpectWellFormed(*p, arch);
+  EXPECT_EQ(p->arg_buffers.size(), feeds.size());
+  EXPECT_EQ(p->result_buffers.size(), fetches.size());
+  const std::string ptxas = FindPtxas();
+  if (ptxas.empty()) GTEST_SKIP() << "no ptxas ($STRATA_PTXAS, PATH, /usr/local/cuda/bin): PTX not assembled";
+  EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, c.name + arch));
+}
+
+std::string CaseName(const ::testing::TestParamInfo<std::tuple<OpCase, std::string>>& info) {
+  std::string n = std::get<0>(info.param).name + "_" + std::get<1>(info.param);
+  for (char& ch : n)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Ops, GpuOpsTest,
+                         ::testing::Combine(::testing::ValuesIn(Cases()), ::testing::Values("sm_80", "sm_90")), CaseName);
+INSTANTIATE_TEST_SUITE_P(MoreOps, GpuOpsTest,
+                         ::testing::Combine(::testing::ValuesIn(MoreCases()), ::testing::Values("sm_80", "sm_90")), CaseName);
+
+class GpuModelTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GpuModelTest, MlpAndCnnCompileAndAssemble) {
+  const std::string arch = GetParam();
+  for (const char* model : {"mlp", "cnn"}) {
+    GraphBuilder g;
+    Feeds feeds;
+    std::vector<Output> fetches = std::string(model) == "mlp" ? BuildMlp(g, feeds, 8) : BuildCnn(g, feeds, 4);
+    GpuCompileInfo info;
+    absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, fetches, arch, &info);
+    ASSERT_TRUE(p.ok()) << model << ": " << p.status();
+    ExpectWellFormed(*p, arch);
+    int constants = 0;
+    for (const gpu::GpuBuffer& b : p->buffers) constants += b.kind == gpu::GpuBuffer::Kind::kConstant;
+    EXPECT_EQ(constants, std::string(model) == "mlp" ? 6 : 4) << model;
+    std::printf("[ %s %s ] %lld launches, %zu buffers, PTX %zu bytes, compile %.0f ms\n", model, arch.c_str(),
+                static_cast<long long>(Launches(*p)), p->buffers.size(), p->ptx.size(), info.total_ms);
+    const std::string ptxas = FindPtxas();
+    if (ptxas.empty()) GTEST_SKIP() << "no ptxas: PTX not assembled";
+    EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, std::string(model) + arch));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, GpuModelTest, ::testing::Values("sm_80", "sm_90"));
+
+TEST(GpuPtxTest, MultiplyAddBecomesFma) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output a = Feed(g, feeds, "a", Rand({1000}, 1)), b = Feed(g, feeds, "b", Rand({1000}, 2)), c = Feed(g, feeds, "c", Rand({1000}, 3));
+  Output y = g.Add("y", "Add", {g.Add("ab", "Mul", {a, b}), c});
+  absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, {y});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->ptx, HasSubstr("fma.rn.f32"));
+  EXPECT_EQ(Count(p->ptx, "mul.f32"), 0);
+  EXPECT_EQ(Count(p->ptx, "add.f32"), 0);
+}
+
+TEST(GpuPtxTest, ElementwiseKernelTakesBarePointersAndCoversTheProblem) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output a = Feed(g, feeds, "a", Rand({1000}, 1)), b = Feed(g, feeds, "b", Rand({1000}, 2));
+  Output y = g.Add("y", "Add", {a, b});
+  absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, {y});
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->steps.size(), 1u);
+  const gpu::GpuLaunch& l = p->steps[0].launch;
+  ASSERT_EQ(p->steps[0].kind, gpu::GpuStep::Kind::kLaunch);
+  // a, b, y: three pointers, no memref descriptors (which would be 5 params per 1-D memref).
+  ASSERT_EQ(l.args.size(), 3u);
+  EXPECT_EQ(EntryParams(p->ptx, l.kernel), 3);
+  EXPECT_EQ(Count(p->ptx, ".param .u64"), 3);
+  std::set<int> buffers;
+  for (const gpu::GpuKernelArg& arg : l.args) {
+    ASSERT_EQ(arg.kind, gpu::GpuKernelArg::Kind::kBuffer);
+    buffers.insert(arg.buffer);
+  }
+  EXPECT_EQ(buffers, (std::set<int>{p->arg_buffers[0], p->arg_buffers[1], p->result_buffers[0]}));
+  const uint64_t threads = uint64_t{l.grid[0]} * l.grid[1] * l.grid[2] * l.block[0] * l.block[1] * l.block[2];
+  EXPECT_GE(threads, 1000u);
+  EXPECT_LT(threads, 1000u + 256u);  // one partial block at most
+  // Out-of-range threads of the last block are guarded: a compare against 1000 (or > 999).
+  EXPECT_THAT(p->ptx, ::testing::ContainsRegex("setp\\.[a-z]+\\.[us]64[^\\n]*(999|1000)"));
+}
+
+TEST(GpuPtxTest, FullReductionIsABlockWithWarpShuffles) {
+  for (const char* op : {"Sum", "Max", "Mean"}) {
+    GraphBuilder g;
+    Feeds feeds;
+    Output x = Feed(g, feeds, "x", Rand({32, 32}, 1));
+    Output r = g.Add("r", op, {g.Add("sq", "Square", {x}), g.Const("axes", Tensor::FromVector<int32_t>({0, 1}))});
+    absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, {r});
+    ASSERT_TRUE(p.ok()) << op << ": " << p.status();
+    EXPECT_THAT(p->ptx, HasSubstr("shfl.sync")) << op;
+    // The reduction over 1024 elements runs on one block of 256 threads, not on one thread.
+    bool block_reduce = false;
+    for (const gpu::GpuStep& s : p->steps) {
+      block_reduce |= s.kind == gpu::GpuStep::Kind::kLaunch && s.launch.block[0] == 256 && s.launch.grid[0] == 1;
+    }
+    EXPECT_TRUE(block_reduce) << op;
+    const std::string ptxas = FindPtxas();
+    if (!ptxas.empty()) {
+      EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, "sm_90", std::string("reduce") + op));
+    }
+  }
+}
+
+TEST(GpuPtxTest, WideRowReductionsAreOneBlockPerRow) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output x = Feed(g, feeds, "x", Rand({4, 1000}, 1));
+  Output sum = g.Add("rowsum", "Sum", {x, g.Const("axis", Tensor::Scalar<int32_t>(1))});
+  Output colmax = g.Add("colmax", "Max", {g.Add("t", "Transpose", {x, g.Const("p", Tensor::FromVector<int32_t>({1, 0}))}),
+                                          g.Const("axis0", Tensor::Scalar<int32_t>(0))});
+  Output sm = g.Add("sm", "Softmax", {x});
+  absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, {sum, colmax, sm});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->ptx, HasSubstr("shfl.sync"));
+  // Row sum, column max over the transpose, softmax's max and sum: 4 blocks (rows) of 256.
+  int row_blocks = 0;
+  for (const gpu::GpuStep& s : p->steps) {
+    row_blocks += s.kind == gpu::GpuStep::Kind::kLaunch && s.launch.grid[0] == 4 && s.launch.block[0] == 256;
+  }
+  EXPECT_EQ(row_blocks, 4);
+  ExpectWellFormed(*p, "sm_90");
+  const std::string ptxas = FindPtxas();
+  if (!ptxas.empty()) {
+    EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, "sm_90", "rowreduce"));
+  }
+}
+
+TEST(GpuPtxTest, MatVecIsOneBlockPerOutput) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output x = Feed(g, feeds, "x", Rand({1, 784}, 1));
+  Output y = g.Add("mm", "MatMul", {x, g.Const("w", Rand({784, 10}, 2))});
+  absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, {y});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_THAT(p->ptx, HasSubstr("shfl.sync"));
+  int blocks_per_output = 0;
+  for (const gpu::GpuStep& s : p->steps) {
+    blocks_per_output += s.kind == gpu::GpuStep::Kind::kLaunch && s.launch.grid[0] == 10 && s.launch.block[0] == 256;
+  }
+  EXPECT_EQ(blocks_per_output, 1);
+  // The zero fill of the result is folded into thread 0's store: one launch in all.
+  EXPECT_EQ(Launches(*p), 1);
+}
+
+TEST(GpuPtxTest, BuffersHaveTheirByteSizes) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output x = Feed(g, feeds, "x", Rand({8, 16}, 1));
+  Output w = g.Const("w", Rand({16, 4}, 2));
+  Output i = Feed(g, feeds, "i", I32({1, 2, 3}, {3}));
+  Output mm = g.Add("mm", "MatMul", {x, w});
+  Output sm = g.Add("sm", "Softmax", {mm});
+  Output ci = g.Add("ci", "Cast", {i}, A({{"DstT", MakeAttr(DT_FLOAT)}}));
+  absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, {sm, ci});
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_EQ(p->arg_buffers.size(), 2u);
+  ASSERT_EQ(p->result_buffers.size(), 2u);
+  const gpu::GpuBuffer& xb = p->buffers[p->arg_buffers[0]];
+  EXPECT_EQ(xb.kind, gpu::GpuBuffer::Kind::kArg);
+  EXPECT_EQ(xb.index, 0);
+  EXPECT_EQ(xb.bytes, 8 * 16 * 4);
+  EXPECT_EQ(p->buffers[p->arg_buffers[1]].bytes, 3 * 4);
+  EXPECT_EQ(p->buffers[p->arg_buffers[1]].dtype, DT_INT32);
+  const gpu::GpuBuffer& rb = p->buffers[p->result_buffers[0]];
+  EXPECT_EQ(rb.kind, gpu::GpuBuffer::Kind::kResult);
+  EXPECT_EQ(rb.bytes, 8 * 4 * 4);
+  EXPECT_EQ(p->buffers[p->result_buffers[1]].index, 1);
+  EXPECT_EQ(p->buffers[p->result_buffers[1]].bytes, 3 * 4);
+  // The weights: one constant buffer with exactly their bytes.
+  int constants = 0;
+  for (const gpu::GpuBuffer& b : p->buffers) {
+    if (b.kind != gpu::GpuBuffer::Kind::kConstant) continue;
+    ++constants;
+    ASSERT_EQ(b.bytes, 16 * 4 * 4);
+    std::vector<float> want = Pattern(64, 2);
+    std::vector<float> got(64);
+    std::memcpy(got.data(), b.constant_data.data(), 64 * 4);
+    EXPECT_EQ(got, want);
+  }
+  EXPECT_EQ(constants, 1);
+  for (const gpu::GpuBuffer& b : p->buffers) {
+    if (b.kind == gpu::GpuBuffer::Kind::kTemp) {
+      EXPECT_EQ(b.bytes, b.shape.num_elements() * static_cast<int64_t>(DTypeSize(b.dtype)));
+    }
+  }
+}
+
+TEST(GpuPtxTest, KernelsReadBuffersWrittenByEarlierLaunches) {
+  // Steps run in order: every temp buffer a launch reads was written by an earlier launch.
+  GraphBuilder g;
+  Feeds feeds;
+  std::vector<Output> fetches = BuildMlp(g, feeds, 2);
+  absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, fetches);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_GE(Launches(*p), 3);
+  std::set<int> temps;
+  for (size_t i = 0; i < p->buffers.size(); ++i) {
+    if (p->buffers[i].kind == gpu::GpuBuffer::Kind::kTemp) temps.insert(static_cast<int>(i));
+  }
+  std::set<int> seen;
+  for (const gpu::GpuStep& s : p->steps) {
+    if (s.kind == gpu::GpuStep::Kind::kLaunch) {
+      for (const gpu::GpuKernelArg& a : s.launch.args) {
+        if (a.kind == gpu::GpuKernelArg::Kind::kBuffer) seen.insert(a.buffer);
+      }
+    }
+  }
+  for (int t : temps) EXPECT_TRUE(seen.contains(t)) << "temp buffer " << t << " is never used";
+}
+
+TEST(GpuPtxErrorTest, BadArchIsNamed) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output y = g.Add("y", "Neg", {Feed(g, feeds, "x", Rand({4}, 1))});
+  absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, {y}, "sm_75x");
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(p.status().message(), HasSubstr("sm_75x"));
+  EXPECT_THAT(p.status().message(), HasSubstr("sm_90"));
+}
+
+TEST(GpuPtxErrorTest, BadFeaturesAndBlockSize) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output x = Feed(g, feeds, "x", Rand({4}, 1));
+  Output y = g.Add("y", "Neg", {x});
+  ASSERT_TRUE(InferShapes(&g.graph()).ok());
+  CompileRequest request;
+  request.graph = &g.graph();
+  request.args = {x};
+  request.results = {y};
+  GpuCompileOptions options;
+  options.ptx_features = "ptx80";
+  absl::StatusOr<gpu::GpuProgram> p = CompileGpuProgram(request, options);
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.status().message(), HasSubstr("ptx80"));
+  options = {};
+  options.block_size = 100;
+  p = CompileGpuProgram(request, options);
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.status().message(), HasSubstr("block_size 100"));
+}
+
+TEST(GpuPtxErrorTest, NonStaticShapeIsInvalidArgument) {
+  GraphBuilder g;
+  Output x = g.Placeholder("x", DT_FLOAT, Shape({-1, 4}));
+  Output y = g.Add("y", "Relu", {x});
+  ASSERT_TRUE(InferShapes(&g.graph()).ok());
+  CompileRequest request;
+  request.graph = &g.graph();
+  request.args = {x};
+  request.results = {y};
+  absl::StatusOr<gpu::GpuProgram> p = CompileGpuProgram(request, GpuCompileOptions{});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(p.status().message(), HasSubstr("non-static shape"));
+  EXPECT_THAT(p.status().message(), HasSubstr("x"));
+}
+
+TEST(GpuPtxErrorTest, OpWithoutGpuLoweringNamesTheNode) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output s = Feed(g, feeds, "s", Tensor::Strings({"abc"}, Shape({})));
+  Output n = g.Add("length", "StringLength", {s});
+  absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, {n});
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(p.status().message(), HasSubstr("length"));
+}
+
+TEST(GpuPtxErrorTest, F64TranscendentalIsUnimplementedNamingTheNode) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output x = Feed(g, feeds, "x", *Rand({8}, 1).Cast(DT_DOUBLE));
+  Output y = g.Add("exp_f64", "Exp", {x});
+  absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, {y});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kUnimplemented) << p.status();
+  EXPECT_THAT(p.status().message(), HasSubstr("exp_f64"));
+}
+
+}  // namespace
+}  // namespace strata
