@@ -3,6 +3,7 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -71,9 +72,13 @@ class HostWalk {
       GpuBuffer buf = Spec(GpuBuffer::Kind::kResult, i, abi.results[i].dtype, abi.results[i].shape);
       program_.result_buffers.push_back(Add(body.getArgument(a), std::move(buf)));
     }
-    // Run-time check flags (gather's out-of-range index): computed by a kernel like any result.
+    // Run-time check flags (gather's out-of-range index): an int64 temp a kernel computes like
+    // any result; the runtime reads it back and reports the message when the check failed.
     for (size_t i = 0; i < abi.check_messages.size(); ++i, ++a) {
-      Add(body.getArgument(a), Spec(GpuBuffer::Kind::kTemp, 0, DT_INT64, Shape({})));
+      GpuCheck check;
+      check.buffer = Add(body.getArgument(a), Spec(GpuBuffer::Kind::kTemp, i, DT_INT64, Shape({})));
+      check.message = abi.check_messages[i];
+      program_.checks.push_back(std::move(check));
     }
     return absl::OkStatus();
   }

@@ -1,5 +1,6 @@
 #include "runtime/gpu/cuda_backend.h"
 
+#include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -7,6 +8,7 @@
 #include "runtime/gpu/gpu_executable.h"
 
 #if defined(STRATA_HAVE_CPU_BACKEND)  // set where libstrata_runtime links libstrata_compiler
+#include "compiler/cpu_backend.h"
 #include "compiler/gpu/gpu_backend.h"
 #endif
 
@@ -19,31 +21,52 @@ std::string CompileTargetForDevice(int sm_version) {
   return "";
 }
 
+CudaBackend::CudaBackend(std::shared_ptr<CudaDevice> device, std::string cuda_arch)
+    : device_(std::move(device)), cuda_arch_(std::move(cuda_arch)) {}
+
+absl::StatusOr<std::unique_ptr<Executable>> CudaBackend::Compile(const CompileRequest& request) {
+  absl::StatusOr<GpuProgram> program = CompileForGpu(request, cuda_arch_);
+  // Unimplemented: an op without a GPU lowering. Other errors (bad graphs, bad shapes) would
+  // fail on the CPU as well, so they are not retried there.
+  if (absl::IsUnimplemented(program.status())) return CompileOnCpu(request, program.status());
+  if (!program.ok()) return program.status();
+  absl::StatusOr<std::unique_ptr<GpuExecutable>> executable = GpuExecutable::Create(device_, std::move(*program));
+  if (!executable.ok()) return executable.status();
+  return std::unique_ptr<Executable>(std::move(*executable));
+}
+
+absl::StatusOr<std::unique_ptr<Executable>> CudaBackend::CompileOnCpu(const CompileRequest& request,
+                                                                      const absl::Status& why) {
 #if defined(STRATA_HAVE_CPU_BACKEND)
-namespace {
-
-class CudaBackend : public Backend {
- public:
-  CudaBackend(std::shared_ptr<CudaDevice> device, std::string cuda_arch)
-      : device_(std::move(device)), cuda_arch_(std::move(cuda_arch)) {}
-
-  std::string name() const override { return "gpu"; }
-
-  absl::StatusOr<std::unique_ptr<Executable>> Compile(const CompileRequest& request) override {
-    absl::StatusOr<GpuProgram> program = CompileForGpu(request, cuda_arch_);
-    if (!program.ok()) return program.status();
-    absl::StatusOr<std::unique_ptr<GpuExecutable>> executable = GpuExecutable::Create(device_, std::move(*program));
-    if (!executable.ok()) return executable.status();
-    return std::unique_ptr<Executable>(std::move(*executable));
+  CpuBackend cpu;
+  absl::StatusOr<std::unique_ptr<Executable>> executable = cpu.Compile(request);
+  if (!executable.ok()) {
+    return absl::Status(executable.status().code(),
+                        absl::StrCat(why.message(), "; compiling '", request.name,
+                                     "' for the CPU instead failed too: ", executable.status().message()));
   }
-
- private:
-  std::shared_ptr<CudaDevice> device_;
-  std::string cuda_arch_;
-};
-
-}  // namespace
+  bool first = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    first = fallbacks_.empty();
+    fallbacks_.push_back({request.name, std::string(why.message())});
+  }
+  // Once per backend: a model that falls back does so for every signature it is run with.
+  if (first) {
+    std::fprintf(stderr, "strata: backend 'gpu' runs '%s' on the CPU: %s\n", request.name.c_str(),
+                 std::string(why.message()).c_str());
+  }
+  return executable;
+#else
+  (void)request;
+  return why;
 #endif
+}
+
+std::vector<CpuFallback> CudaBackend::cpu_fallbacks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return fallbacks_;
+}
 
 absl::StatusOr<GpuProgram> CompileForGpu(const CompileRequest& request, const std::string& cuda_arch) {
 #if defined(STRATA_HAVE_CPU_BACKEND)
@@ -55,16 +78,30 @@ absl::StatusOr<GpuProgram> CompileForGpu(const CompileRequest& request, const st
 #endif
 }
 
+absl::StatusOr<std::unique_ptr<CudaBackend>> CreateCudaBackendForDevice(std::shared_ptr<CudaDevice> device) {
+  if (device == nullptr) return absl::InvalidArgumentError("CreateCudaBackendForDevice: no device");
+#if defined(STRATA_HAVE_CPU_BACKEND)
+  std::string arch = CompileTargetForDevice(device->sm_version());
+  if (arch.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("the GPU backend needs sm_80 or newer; device ",
+                                                      device->ordinal(), " is ", device->Description()));
+  }
+  return std::make_unique<CudaBackend>(std::move(device), std::move(arch));
+#else
+  return absl::UnimplementedError(
+      absl::StrCat("backend 'gpu' is not in this build (libstrata_runtime was built without the MLIR compiler); "
+                   "device ",
+                   device->ordinal(), " is not used"));
+#endif
+}
+
 absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(int ordinal) {
 #if defined(STRATA_HAVE_CPU_BACKEND)
   absl::StatusOr<std::shared_ptr<CudaDevice>> device = SharedCudaDevice(ordinal);
   if (!device.ok()) return device.status();
-  std::string arch = CompileTargetForDevice((*device)->sm_version());
-  if (arch.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the GPU backend needs sm_80 or newer; device ", ordinal, " is ", (*device)->Description()));
-  }
-  return std::unique_ptr<Backend>(new CudaBackend(*std::move(device), std::move(arch)));
+  absl::StatusOr<std::unique_ptr<CudaBackend>> backend = CreateCudaBackendForDevice(*std::move(device));
+  if (!backend.ok()) return backend.status();
+  return std::unique_ptr<Backend>(std::move(*backend));
 #else
   return absl::UnimplementedError(
       absl::StrCat("backend 'gpu' is not in this build (libstrata_runtime was built without the MLIR compiler); "

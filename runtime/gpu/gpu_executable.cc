@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "runtime/gpu/gpu_program_validation.h"
 
 namespace strata::gpu {
@@ -279,8 +281,25 @@ absl::Status GpuExecutable::Run(absl::Span<const Tensor> args, std::vector<Tenso
     }
     out.push_back(std::move(*tensor));
   }
+  // The check flags come back with the results, so one synchronize covers both.
+  std::vector<int64_t> flags(program_.checks.size(), 0);
+  for (size_t i = 0; i < program_.checks.size(); ++i) {
+    const CUdeviceptr flag = ptrs[program_.checks[i].buffer];
+    if (absl::Status s = d.Check(d.cuMemcpyDtoHAsync(&flags[i], flag, sizeof(int64_t), stream),
+                                 absl::StrCat("cuMemcpyDtoHAsync(check ", i, ")"));
+        !s.ok()) {
+      return s;
+    }
+  }
   if (absl::Status s = run.Synchronize(); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("running GPU program '", program_.name, "': ", s.message()));
+  }
+  // As CpuExecutable: INT64_MAX is a pass, anything else the position of the first offender.
+  for (size_t i = 0; i < flags.size(); ++i) {
+    if (flags[i] != std::numeric_limits<int64_t>::max()) {
+      return absl::InvalidArgumentError(
+          absl::StrReplaceAll(program_.checks[i].message, {{"{}", absl::StrCat(flags[i])}}));
+    }
   }
   *results = std::move(out);
   return absl::OkStatus();
@@ -316,6 +335,9 @@ std::string GpuExecutable::DebugString() const {
         absl::StrAppend(&out, "  step ", i, ": copy %", step.copy_from, " -> %", step.copy_to, "\n");
         break;
     }
+  }
+  for (size_t i = 0; i < program_.checks.size(); ++i) {
+    absl::StrAppend(&out, "  check ", i, ": %", program_.checks[i].buffer, " \"", program_.checks[i].message, "\"\n");
   }
   if (!jit_info_log_.empty()) absl::StrAppend(&out, "JIT log:\n", jit_info_log_, "\n");
   absl::StrAppend(&out, "PTX:\n", program_.ptx);

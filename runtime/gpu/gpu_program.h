@@ -64,6 +64,15 @@ struct GpuStep {
   int copy_to = -1;     //        into buffer `copy_to` (same byte size)
 };
 
+// A run-time check (e.g. Gather's index range): `buffer` is an int64 scalar buffer (a kTemp)
+// that the kernels set to INT64_MAX when the check passed, else to the flat position of the
+// first offending element. After the run, a failed check is InvalidArgument with `message`,
+// "{}" in it replaced by that position (the CPU path's FunctionAbi::check_messages).
+struct GpuCheck {
+  int buffer = -1;
+  std::string message;
+};
+
 struct GpuProgram {
   std::string name;       // the compiled function's name (also the PTX module's)
   std::string cuda_arch;  // "sm_80", "sm_90", ...
@@ -74,6 +83,7 @@ struct GpuProgram {
   std::vector<int> result_buffers;  // buffers[result_buffers[i]] is result i (may also be an arg
                                     // or a constant buffer when a fetch is a feed or a constant:
                                     // the runtime copies then)
+  std::vector<GpuCheck> checks;     // read back after every run, in order
 };
 
 }  // namespace strata::gpu

@@ -135,6 +135,21 @@ absl::Status ValidateGpuProgram(const GpuProgram& program) {
       }
     }
   }
+  for (size_t i = 0; i < program.checks.size(); ++i) {
+    const int b = program.checks[i].buffer;
+    if (absl::Status s = check_index(b, absl::StrCat("check ", i)); !s.ok()) return s;
+    const GpuBuffer& buffer = program.buffers[b];
+    // The runtime reads 8 bytes back as the flag, and the kernels must be free to write it.
+    if (buffer.dtype != DT_INT64 || buffer.shape.rank() != 0 || buffer.bytes != 8) {
+      return absl::InvalidArgumentError(absl::StrCat(where, "check ", i, " is buffer ", b, " (",
+                                                     TensorTypeString(buffer.dtype, buffer.shape), ", ", buffer.bytes,
+                                                     " bytes); expected an int64 scalar of 8 bytes"));
+    }
+    if (buffer.kind == GpuBuffer::Kind::kArg || buffer.kind == GpuBuffer::Kind::kConstant) {
+      return absl::InvalidArgumentError(absl::StrCat(where, "check ", i, " is ", GpuBufferKindName(buffer.kind),
+                                                     " buffer ", b, "; a check flag must be written by the kernels"));
+    }
+  }
   return absl::OkStatus();
 }
 

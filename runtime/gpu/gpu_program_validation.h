@@ -16,7 +16,8 @@ namespace strata::gpu {
 // arg buffer is an argument, arg/result buffers have the byte size of their dtype and shape,
 // constants carry exactly their bytes, launches have a kernel and a non-empty grid and block,
 // copies are between buffers of one size, and no memset or copy writes a constant (shared by
-// every run). InvalidArgument naming the program, the step or buffer, and the problem otherwise.
+// every run), and every check flag is an int64 scalar (8 bytes) that is neither an arg nor a
+// constant. InvalidArgument naming the program, the step or buffer, and the problem otherwise.
 absl::Status ValidateGpuProgram(const GpuProgram& program);
 
 // "arg", "result", "temp", "constant".

@@ -589,6 +589,44 @@ TEST(GpuPtxTest, KernelsReadBuffersWrittenByEarlierLaunches) {
   for (int t : temps) EXPECT_TRUE(seen.contains(t)) << "temp buffer " << t << " is never used";
 }
 
+TEST(GpuPtxTest, GatherIndexCheckIsAProgramCheck) {
+  // The out-of-range flag the gather kernel computes is listed in `checks`, so the runtime
+  // reads it back and reports it (as the CPU path does from abi.check_messages).
+  GraphBuilder g;
+  Feeds feeds;
+  Output p = Feed(g, feeds, "p", Rand({5, 3}, 1));
+  Output i = Feed(g, feeds, "i", I32({4, 0, 2, 2}, {2, 2}));
+  Output gathered = g.Add("gathered", "GatherV2", {p, i, g.Const("ax", Tensor::Scalar<int32_t>(0))});
+  absl::StatusOr<gpu::GpuProgram> program = Compile(g, feeds, {gathered});
+  ASSERT_TRUE(program.ok()) << program.status();
+  ASSERT_EQ(program->checks.size(), 1u);
+  const gpu::GpuCheck& check = program->checks[0];
+  ASSERT_GE(check.buffer, 0);
+  ASSERT_LT(check.buffer, static_cast<int>(program->buffers.size()));
+  const gpu::GpuBuffer& flag = program->buffers[check.buffer];
+  EXPECT_EQ(flag.dtype, DT_INT64);
+  EXPECT_EQ(flag.shape, Shape({}));
+  EXPECT_EQ(flag.bytes, 8);
+  EXPECT_EQ(flag.kind, gpu::GpuBuffer::Kind::kTemp);
+  EXPECT_THAT(check.message, HasSubstr("gathered"));
+  EXPECT_THAT(check.message, HasSubstr("gather index out of range"));
+  EXPECT_THAT(check.message, HasSubstr("{}"));
+  // A kernel writes the flag.
+  bool written = false;
+  for (const gpu::GpuStep& s : program->steps) {
+    if (s.kind != gpu::GpuStep::Kind::kLaunch) continue;
+    for (const gpu::GpuKernelArg& a : s.launch.args) written |= a.kind == gpu::GpuKernelArg::Kind::kBuffer && a.buffer == check.buffer;
+  }
+  EXPECT_TRUE(written);
+  // A graph without a gather has none.
+  GraphBuilder g2;
+  Feeds feeds2;
+  Output x = Feed(g2, feeds2, "x", Rand({4}, 2));
+  absl::StatusOr<gpu::GpuProgram> plain = Compile(g2, feeds2, {g2.Add("r", "Relu", {x})});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_TRUE(plain->checks.empty());
+}
+
 TEST(GpuPtxErrorTest, BadArchIsNamed) {
   GraphBuilder g;
   Feeds feeds;

@@ -9,8 +9,9 @@
 // tests skip, saying why, when npm or its registry cannot be reached, or when the references
 // are missing. Compiling the bigger models takes minutes on a 2-core machine, so by default
 // only the models marked `quick` run (about 40 s in all); STRATA_REALMODELS=all runs every
-// model and STRATA_REALMODELS=name,name the ones named. Models known to fail (Expect::kFail,
-// with the reason) are reported as skipped when they fail as expected; a model expected to
+// model and STRATA_REALMODELS=name,name the ones named. STRATA_REALMODELS_BACKEND picks the
+// backend (default "cpu"; "gpu" runs them on the CUDA backend). Models known to fail
+// (Expect::kFail, with the reason) are reported as skipped when they fail as expected; a model expected to
 // pass fails the test when any output differs. A model whose output is too ill-conditioned
 // for rtol 1e-3 carries its own rtol and the reason. Every model prints a "realmodel:" line:
 // the verdict, max errors, compile and run times of both paths. One more test runs "age" at
@@ -241,10 +242,14 @@ TEST_P(RealModelTest, MatchesTfjs) {
   ASSERT_TRUE(ref.ok()) << ref.status();
   const std::string json = (fs::path(*models) / ref->json_file).string();
 
-  // The default backend ("cpu" where built), behind a cache keyed by the specialized graph:
-  // the .pb path compiles nothing new when its graph is the same as model.json's.
-  absl::StatusOr<std::unique_ptr<Backend>> backend = CreateBackend("");
-  ASSERT_TRUE(backend.ok()) << backend.status();
+  // The default backend ("cpu" where built) or $STRATA_REALMODELS_BACKEND ("gpu", "gpu:1",
+  // "reference"), behind a cache keyed by the specialized graph: the .pb path compiles nothing
+  // new when its graph is the same as model.json's.
+  const char* backend_env = std::getenv("STRATA_REALMODELS_BACKEND");
+  const std::string backend_name = backend_env != nullptr ? backend_env : "";
+  absl::StatusOr<std::unique_ptr<Backend>> backend = CreateBackend(backend_name);
+  ASSERT_TRUE(backend.ok()) << "backend '" << backend_name << "': " << backend.status();
+  std::printf("realmodel: %s on backend %s\n", m.name, (*backend)->name().c_str());
   auto cache = std::make_shared<CompileCache>(std::shared_ptr<Backend>(*std::move(backend)));
 
   // From model.json.

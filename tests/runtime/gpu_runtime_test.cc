@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -244,6 +245,32 @@ GpuProgram AccumulateProgram(int64_t n) {
   p.steps = {zero, Launch("accumulate_f32", n, {2, 0}), Launch("accumulate_f32", n, {2, 1}), copy};
   p.arg_buffers = {0, 1};
   p.result_buffers = {3, 0};
+  return p;
+}
+
+// AddProgram plus a run-time check whose int64 flag (a temp) is copied from a constant holding
+// `flag`: INT64_MAX is a passed check, anything else the position of the first offender.
+GpuProgram CheckedAddProgram(int64_t n, int64_t flag) {
+  GpuProgram p = AddProgram(n);
+  p.name = "checked_add";
+  GpuBuffer value;
+  value.kind = GpuBuffer::Kind::kConstant;
+  value.dtype = DT_INT64;
+  value.shape = Shape({});
+  value.bytes = 8;
+  value.constant_data.resize(8);
+  std::memcpy(value.constant_data.data(), &flag, 8);
+  GpuBuffer flag_buffer = value;
+  flag_buffer.kind = GpuBuffer::Kind::kTemp;
+  flag_buffer.constant_data.clear();
+  p.buffers.push_back(value);        // 3
+  p.buffers.push_back(flag_buffer);  // 4
+  GpuStep copy;
+  copy.kind = GpuStep::Kind::kCopy;
+  copy.copy_from = 3;
+  copy.copy_to = 4;
+  p.steps.push_back(copy);
+  p.checks = {{4, "node 'g' (GatherV2): gather index out of range: element at flat position {} is outside [0, 5)"}};
   return p;
 }
 
@@ -641,6 +668,29 @@ TEST_P(GpuExecutableTest, DebugStringShowsTheSteps) {
   EXPECT_THAT(text, HasSubstr(".entry add_f32("));
 }
 
+TEST_P(GpuExecutableTest, PassedCheckRunsAndFailedCheckIsReported) {
+  constexpr int64_t kN = 100;
+  const std::vector<float> a = RandomFloats(kN, 40), b = RandomFloats(kN, 41);
+  std::unique_ptr<GpuExecutable> passing = Create(CheckedAddProgram(kN, std::numeric_limits<int64_t>::max()));
+  ASSERT_NE(passing, nullptr);
+  std::vector<Tensor> results;
+  absl::Status ok = passing->Run({FloatTensor(a), FloatTensor(b)}, &results);
+  ASSERT_TRUE(ok.ok()) << ok;
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].flat<float>()[7], a[7] + b[7]);
+
+  std::unique_ptr<GpuExecutable> failing = Create(CheckedAddProgram(kN, 5));
+  ASSERT_NE(failing, nullptr);
+  const int64_t blocks_in_use = device_->allocator().stats().blocks_in_use;  // the two constants
+  absl::Status bad = failing->Run({FloatTensor(a), FloatTensor(b)}, &results);
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bad.message(), "node 'g' (GatherV2): gather index out of range: element at flat position 5 is outside [0, 5)");
+  EXPECT_TRUE(results.empty()) << "no results from a run whose check failed";
+  EXPECT_EQ(device_->allocator().stats().blocks_in_use, blocks_in_use) << "the run's buffers went back";
+  // The flag buffer goes back to the cache holding 5: the passing program's copy overwrites it.
+  ASSERT_TRUE(passing->Run({FloatTensor(a), FloatTensor(b)}, &results).ok());
+}
+
 INSTANTIATE_TEST_SUITE_P(Drivers, GpuExecutableTest, ::testing::Values("fake", "cuda"),
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
@@ -729,6 +779,7 @@ TEST(ValidateGpuProgramTest, AcceptsTheTestPrograms) {
   EXPECT_TRUE(ValidateGpuProgram(AddProgram(1000)).ok());
   EXPECT_TRUE(ValidateGpuProgram(AddConstantProgram({1.f, 2.f})).ok());
   EXPECT_TRUE(ValidateGpuProgram(AccumulateProgram(7)).ok());
+  EXPECT_TRUE(ValidateGpuProgram(CheckedAddProgram(7, 3)).ok());
 }
 
 TEST(ValidateGpuProgramTest, RejectsInconsistentPrograms) {
@@ -768,6 +819,15 @@ TEST(ValidateGpuProgramTest, RejectsInconsistentPrograms) {
   p = AddProgram(1000);
   p.result_buffers = {5};
   EXPECT_THAT(message(p), HasSubstr("result 0 refers to buffer 5"));
+  p = CheckedAddProgram(10, 0);
+  p.checks[0].buffer = 7;
+  EXPECT_THAT(message(p), HasSubstr("check 0 refers to buffer 7, but the program has 5 buffers"));
+  p = CheckedAddProgram(10, 0);
+  p.checks[0].buffer = 2;  // the float32[10] result
+  EXPECT_THAT(message(p), HasSubstr("check 0 is buffer 2 (float32[10], 40 bytes); expected an int64 scalar of 8 bytes"));
+  p = CheckedAddProgram(10, 0);
+  p.checks[0].buffer = 3;  // the constant the flag is copied from
+  EXPECT_THAT(message(p), HasSubstr("check 0 is constant buffer 3"));
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 // End to end on a GPU: a Session whose backend is the CUDA backend (compiler/gpu -> PTX ->
 // GpuExecutable) computes what the reference evaluator computes. Skipped ("no CUDA device: ...")
 // where there is no GPU; the kernels' PTX is covered without one by tests/compiler/gpu_ptx_test.
+// Without a GPU: the CPU fallback of the "gpu" backend over a fake-driver device, and the
+// backend names ("gpu", "gpu:N", malformed ones) through SessionOptions::backend.
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -12,10 +15,12 @@
 #include "graph/graph_def_io.h"
 #include "graph/shape_inference.h"
 #include "gtest/gtest.h"
+#include "runtime/backends.h"
 #include "runtime/gpu/cuda_backend.h"
 #include "runtime/gpu/cuda_device.h"
 #include "runtime/gpu/gpu_program_validation.h"
 #include "runtime/session.h"
+#include "tests/runtime/gpu_fake_driver.h"
 
 namespace strata {
 namespace {
@@ -132,6 +137,166 @@ TEST(GpuSessionTest, DenseLayerMatchesTheReferenceEvaluator) {
     }
   }
   EXPECT_EQ(on_gpu.stats().compiles, 1) << "one signature, compiled once";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Soft placement: the "gpu" backend compiles what the GPU compiler cannot lower for the CPU.
+// Over a device on the fake driver (tests/runtime/gpu_fake_driver.h), so no GPU is needed.
+
+std::string Placeholder(const std::string& name, const std::string& dtype, int64_t n) {
+  return absl::StrCat(R"(node { name: ")", name, R"(" op: "Placeholder" attr { key: "dtype" value { type: )", dtype,
+                      R"( } } attr { key: "shape" value { shape { dim { size: )", n, " } } } } }\n");
+}
+
+// e = exp(x) for x: float64[8] (f64 exp needs libdevice, which the GPU compiler does not link).
+tf::GraphDef ExpF64Graph() {
+  absl::StatusOr<tf::GraphDef> def = ParseGraphDefText(absl::StrCat(
+      Placeholder("x", "DT_DOUBLE", 8), Node("e", "Exp", {"x"}, R"(attr { key: "T" value { type: DT_DOUBLE } })")));
+  EXPECT_TRUE(def.ok()) << def.status();
+  return def.ok() ? *def : tf::GraphDef();
+}
+
+// s = a + b for float32[16].
+tf::GraphDef AddF32Graph() {
+  absl::StatusOr<tf::GraphDef> def = ParseGraphDefText(
+      absl::StrCat(Placeholder("a", "DT_FLOAT", 16), Placeholder("b", "DT_FLOAT", 16), Node("s", "AddV2", {"a", "b"})));
+  EXPECT_TRUE(def.ok()) << def.status();
+  return def.ok() ? *def : tf::GraphDef();
+}
+
+// A request for `fetch` of `graph` with `feeds` as arguments, shapes inferred.
+CompileRequest Request(Graph* graph, const std::vector<std::string>& feeds, const std::string& fetch,
+                       const std::string& name) {
+  EXPECT_TRUE(InferShapes(graph).ok());
+  CompileRequest request;
+  request.graph = graph;
+  for (const std::string& f : feeds) request.args.push_back(graph->FindNode(f)->output(0));
+  request.results = {graph->FindNode(fetch)->output(0)};
+  request.name = name;
+  return request;
+}
+
+class GpuFallbackTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<gpu::CudaDevice>> device = gpu::CudaDevice::Open(gpu::fake::Driver(), 0);
+    ASSERT_TRUE(device.ok()) << device.status();
+    absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> backend =
+        gpu::CreateCudaBackendForDevice(std::shared_ptr<gpu::CudaDevice>(std::move(*device)));
+    if (absl::IsUnimplemented(backend.status())) GTEST_SKIP() << backend.status().message();
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    backend_ = std::shared_ptr<gpu::CudaBackend>(std::move(*backend));
+  }
+  std::shared_ptr<gpu::CudaBackend> backend_;
+};
+
+TEST_F(GpuFallbackTest, OpWithoutGpuLoweringRunsOnTheCpu) {
+  EXPECT_EQ(backend_->cuda_arch(), "sm_80");  // the fake device is sm_80
+  absl::StatusOr<std::unique_ptr<Graph>> graph = GraphFromGraphDef(ExpF64Graph());
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const CompileRequest request = Request(graph->get(), {"x"}, "e", "exp_f64");
+  // The GPU compiler alone refuses it, naming the node ...
+  absl::StatusOr<gpu::GpuProgram> program = gpu::CompileForGpu(request, "sm_80");
+  ASSERT_EQ(program.status().code(), absl::StatusCode::kUnimplemented) << program.status();
+  // ... and the backend compiles it for the CPU.
+  absl::StatusOr<std::unique_ptr<Executable>> executable = backend_->Compile(request);
+  ASSERT_TRUE(executable.ok()) << executable.status();
+  EXPECT_FALSE(absl::StartsWith((*executable)->DebugString(), "GPU program"));
+  Tensor x(DT_DOUBLE, Shape{8});
+  for (int i = 0; i < 8; ++i) x.flat<double>()[i] = 0.25 * i - 1.0;
+  std::vector<Tensor> results;
+  ASSERT_TRUE((*executable)->Run({x}, &results).ok());
+  ASSERT_EQ(results.size(), 1u);
+  ASSERT_EQ(results[0].dtype(), DT_DOUBLE);
+  for (int i = 0; i < 8; ++i) {
+    const double want = std::exp(0.25 * i - 1.0);
+    EXPECT_NEAR(results[0].flat<double>()[i], want, 1e-12 * want) << i;
+  }
+  const std::vector<gpu::CpuFallback> fallbacks = backend_->cpu_fallbacks();
+  ASSERT_EQ(fallbacks.size(), 1u);
+  EXPECT_EQ(fallbacks[0].request, "exp_f64");
+  EXPECT_EQ(fallbacks[0].reason, std::string(program.status().message()));
+}
+
+TEST_F(GpuFallbackTest, SessionOnTheGpuBackendRunsTheWholeGraph) {
+  SessionOptions options;
+  options.custom_backend = backend_;
+  Session session(ExpF64Graph(), options);
+  ASSERT_TRUE(session.status().ok()) << session.status();
+  Tensor x(DT_DOUBLE, Shape{8});
+  for (int i = 0; i < 8; ++i) x.flat<double>()[i] = 0.5 * i;
+  std::vector<Tensor> out;
+  absl::Status run = session.Run({{"x", x}}, {"e"}, &out);
+  ASSERT_TRUE(run.ok()) << run;
+  ASSERT_EQ(out.size(), 1u);
+  for (int i = 0; i < 8; ++i) EXPECT_NEAR(out[0].flat<double>()[i], std::exp(0.5 * i), 1e-12 * std::exp(0.5 * i));
+  EXPECT_EQ(backend_->cpu_fallbacks().size(), 1u);
+}
+
+TEST_F(GpuFallbackTest, LowerableGraphStaysOnTheGpu) {
+  absl::StatusOr<std::unique_ptr<Graph>> graph = GraphFromGraphDef(AddF32Graph());
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  const CompileRequest request = Request(graph->get(), {"a", "b"}, "s", "add_f32");
+  // The fake driver runs only kernels it knows: register a no-op under each name the program
+  // launches, so that loading the module succeeds (nothing is run here).
+  absl::StatusOr<gpu::GpuProgram> program = gpu::CompileForGpu(request, backend_->cuda_arch());
+  ASSERT_TRUE(program.ok()) << program.status();
+  for (const gpu::GpuStep& step : program->steps) {
+    if (step.kind != gpu::GpuStep::Kind::kLaunch) continue;
+    gpu::fake::RegisterKernel(step.launch.kernel, [](const unsigned*, const unsigned*, void**) { return 0; });
+  }
+  absl::StatusOr<std::unique_ptr<Executable>> executable = backend_->Compile(request);
+  ASSERT_TRUE(executable.ok()) << executable.status();
+  EXPECT_TRUE(absl::StartsWith((*executable)->DebugString(), "GPU program 'add_f32' for sm_80 on Fake GPU"))
+      << (*executable)->DebugString().substr(0, 200);
+  EXPECT_TRUE(backend_->cpu_fallbacks().empty());
+}
+
+TEST_F(GpuFallbackTest, OtherCompileErrorsAreNotRetriedOnTheCpu) {
+  absl::StatusOr<std::unique_ptr<Graph>> graph = GraphFromGraphDef(AddF32Graph());
+  ASSERT_TRUE(graph.ok()) << graph.status();
+  CompileRequest request = Request(graph->get(), {"a", "b"}, "s", "no_results");
+  request.results.clear();  // InvalidArgument from the GPU compiler
+  absl::StatusOr<std::unique_ptr<Executable>> executable = backend_->Compile(request);
+  EXPECT_EQ(executable.status().code(), absl::StatusCode::kInvalidArgument) << executable.status();
+  EXPECT_TRUE(backend_->cpu_fallbacks().empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The backend by name (runtime/backends.cc), without a GPU.
+
+TEST(GpuBackendByNameTest, GpuWithoutADeviceIsUnavailable) {
+  if (gpu::CudaAvailable()) GTEST_SKIP() << "a CUDA device is present";
+  for (const std::string name : {"gpu", "gpu:0", "gpu:1"}) {
+    SessionOptions options;
+    options.backend = name;
+    Session session(DenseGraph(), options);
+    EXPECT_EQ(session.status().code(), absl::StatusCode::kUnavailable) << name << ": " << session.status();
+    // The Session prefixes each of its init errors with "Session: "; the backend's own message
+    // (CreateBackend) starts with "no CUDA".
+    EXPECT_TRUE(absl::StartsWith(session.status().message(), "Session: no CUDA")) << name << ": " << session.status();
+    absl::StatusOr<std::unique_ptr<Backend>> backend = CreateBackend(name);
+    EXPECT_EQ(backend.status().code(), absl::StatusCode::kUnavailable) << name;
+    EXPECT_TRUE(absl::StartsWith(backend.status().message(), "no CUDA")) << name << ": " << backend.status();
+  }
+}
+
+TEST(GpuBackendByNameTest, MalformedGpuNamesAreUnknownBackends) {
+  for (const std::string name : {"gpu:x", "gpu:-1", "gpu:", "gpu:1x", "gpu0", "GPU"}) {
+    SessionOptions options;
+    options.backend = name;
+    Session session(DenseGraph(), options);
+    EXPECT_EQ(session.status().code(), absl::StatusCode::kInvalidArgument) << name << ": " << session.status();
+    EXPECT_THAT(session.status().message(), HasSubstr("unknown backend '" + name + "'")) << name;
+  }
+}
+
+TEST(GpuBackendByNameTest, AvailableBackendsListsGpuOnlyWithADevice) {
+  const std::vector<std::string> names = AvailableBackends();
+  const bool listed = std::find(names.begin(), names.end(), "gpu") != names.end();
+  EXPECT_EQ(listed, gpu::CudaAvailable());
+  EXPECT_EQ(IsBackendAvailable("gpu"), gpu::CudaAvailable());
+  EXPECT_NE(DefaultBackendName(), "gpu");
 }
 
 }  // namespace

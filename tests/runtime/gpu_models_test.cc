@@ -1,0 +1,206 @@
+// The benchmark-sized models on the GPU against the CPU: an MLP 784-512-512-10 and a small CNN
+// (conv 3x3x16 + relu + maxpool, conv 3x3x32 + relu + maxpool, dense 800-10, softmax), each
+// run through a Session on backend "gpu" and one on backend "cpu" with the same inputs, compared
+// at rtol 1e-4 (+ atol 1e-5 for values near zero); the GPU side may not fall back to the CPU.
+// Skipped ("no CUDA device: ...") without a GPU; tools/gpu_check.sh runs it on a GPU machine.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "graph/attr_value.h"
+#include "graph/graph.h"
+#include "gtest/gtest.h"
+#include "runtime/backends.h"
+#include "runtime/gpu/cuda_backend.h"
+#include "runtime/gpu/cuda_device.h"
+#include "runtime/session.h"
+
+namespace strata {
+namespace {
+
+// Deterministic values in [-scale, scale].
+Tensor Pattern(const Shape& shape, unsigned seed, float scale) {
+  Tensor t(DT_FLOAT, shape);
+  auto f = t.flat<float>();
+  for (size_t i = 0; i < f.size(); ++i) {
+    const int64_t h = static_cast<int64_t>((i * 2654435761u + seed * 40503u) % 2001) - 1000;
+    f[i] = scale * static_cast<float>(h) / 1000.f;
+  }
+  return t;
+}
+
+// Adds nodes to a graph; the first schema error is kept.
+class Builder {
+ public:
+  Output Node(const std::string& name, const std::string& op, std::vector<Output> inputs, AttrMap attrs = {}) {
+    NodeSpec spec{name, op, std::move(inputs), {}, std::move(attrs), ""};
+    for (const Output& in : spec.inputs) {
+      if (!in.valid()) return Output();
+    }
+    absl::StatusOr<strata::Node*> n = graph_.AddNode(std::move(spec));
+    if (!n.ok()) {
+      if (status_.ok()) status_ = n.status();
+      return Output();
+    }
+    return Output(*n, 0);
+  }
+  Output Const(const std::string& name, const Tensor& t) {
+    return Node(name, "Const", {}, {{"dtype", MakeAttr(t.dtype())}, {"value", MakeAttr(t)}});
+  }
+  Output Placeholder(const std::string& name, const Shape& shape) {
+    return Node(name, "Placeholder", {}, {{"dtype", MakeAttr(DT_FLOAT)}, {"shape", MakeAttr(shape)}});
+  }
+  Graph& graph() { return graph_; }
+  const absl::Status& status() const { return status_; }
+
+ private:
+  Graph graph_;
+  absl::Status status_;
+};
+
+// x: float[batch, 784] -> probs: Dense(512, relu) - Dense(512, relu) - Dense(10) - Softmax.
+void BuildMlp(Builder& b, int64_t batch) {
+  Output h = b.Placeholder("x", Shape{batch, 784});
+  const int64_t dims[] = {784, 512, 512, 10};
+  for (int l = 0; l < 3; ++l) {
+    const float scale = std::sqrt(6.f / static_cast<float>(dims[l] + dims[l + 1]));
+    Output w = b.Const(absl::StrCat("w", l), Pattern(Shape{dims[l], dims[l + 1]}, 10 + l, scale));
+    Output bias = b.Const(absl::StrCat("b", l), Pattern(Shape{dims[l + 1]}, 20 + l, 0.1f));
+    h = b.Node(absl::StrCat("dense", l), "BiasAdd", {b.Node(absl::StrCat("mm", l), "MatMul", {h, w}), bias});
+    if (l < 2) h = b.Node(absl::StrCat("relu", l), "Relu", {h});
+  }
+  b.Node("probs", "Softmax", {h});
+}
+
+// x: float[batch, 28, 28, 1] -> probs (NHWC, SAME convolutions, 2x2 pools: 28 -> 14 -> 7 -> 5).
+void BuildCnn(Builder& b, int64_t batch) {
+  Output h = b.Placeholder("x", Shape{batch, 28, 28, 1});
+  const int64_t channels[] = {1, 16, 32};
+  for (int l = 0; l < 2; ++l) {
+    Output w = b.Const(absl::StrCat("cw", l), Pattern(Shape{3, 3, channels[l], channels[l + 1]}, 30 + l, 0.3f));
+    Output c = b.Node(absl::StrCat("conv", l), "Conv2D", {h, w},
+                      {{"strides", MakeAttr(std::vector<int>{1, 1, 1, 1})}, {"padding", MakeAttr("SAME")}});
+    Output bias = b.Const(absl::StrCat("cb", l), Pattern(Shape{channels[l + 1]}, 40 + l, 0.1f));
+    h = b.Node(absl::StrCat("relu", l), "Relu", {b.Node(absl::StrCat("cbias", l), "BiasAdd", {c, bias})});
+    // The second pool is VALID on 14 -> 7, then a 3x3 VALID pool brings it to 5 below.
+    h = b.Node(absl::StrCat("pool", l), "MaxPool", {h},
+               {{"ksize", MakeAttr(std::vector<int>{1, 2, 2, 1})},
+                {"strides", MakeAttr(std::vector<int>{1, 2, 2, 1})},
+                {"padding", MakeAttr("VALID")}});
+  }
+  h = b.Node("pool_last", "MaxPool", {h},
+             {{"ksize", MakeAttr(std::vector<int>{1, 3, 3, 1})},
+              {"strides", MakeAttr(std::vector<int>{1, 1, 1, 1})},
+              {"padding", MakeAttr("VALID")}});
+  Output flat = b.Node("flat", "Reshape",
+                       {h, b.Const("flat_shape", Tensor::FromVector<int32_t>({static_cast<int32_t>(batch), 5 * 5 * 32}))});
+  Output logits = b.Node("fc", "BiasAdd",
+                         {b.Node("fcmm", "MatMul", {flat, b.Const("fw", Pattern(Shape{800, 10}, 50, 0.08f))}),
+                          b.Const("fb", Pattern(Shape{10}, 51, 0.1f))});
+  b.Node("probs", "Softmax", {logits});
+}
+
+class GpuModelsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!gpu::CudaAvailable(&why)) GTEST_SKIP() << (why.rfind("no CUDA", 0) == 0 ? why : "no CUDA device: " + why);
+  }
+
+  // Runs `graph` on "gpu" and "cpu" with `x` fed, twice (the second run reuses the compiled
+  // executables), and compares every element of "probs" and of `also` (an intermediate).
+  void Compare(const Graph& graph, const Tensor& x, const std::string& also) {
+    // The "gpu" backend as CreateBackend("gpu") makes it, kept typed to see its CPU fallbacks:
+    // a model that silently ran on the CPU would match trivially.
+    absl::StatusOr<std::unique_ptr<Backend>> backend = gpu::CreateCudaBackend(0);
+    ASSERT_TRUE(backend.ok()) << backend.status();
+    auto* cuda = dynamic_cast<gpu::CudaBackend*>(backend->get());
+    ASSERT_NE(cuda, nullptr);
+    SessionOptions gpu_options, cpu_options;
+    gpu_options.custom_backend = std::shared_ptr<Backend>(*std::move(backend));
+    cpu_options.backend = "cpu";
+    Session gpu(graph, gpu_options), cpu(graph, cpu_options);
+    ASSERT_TRUE(gpu.status().ok()) << gpu.status();
+    ASSERT_TRUE(cpu.status().ok()) << cpu.status();
+    for (int run = 0; run < 2; ++run) {
+      std::vector<Tensor> got, want;
+      absl::Status g = gpu.Run({{"x", x}}, {"probs", also}, &got);
+      ASSERT_TRUE(g.ok()) << g;
+      ASSERT_TRUE(cpu.Run({{"x", x}}, {"probs", also}, &want).ok());
+      ASSERT_EQ(got.size(), 2u);
+      for (int k = 0; k < 2; ++k) {
+        ASSERT_EQ(got[k].shape(), want[k].shape());
+        auto gv = got[k].flat<float>(), wv = want[k].flat<float>();
+        int bad = 0;
+        double worst = 0;
+        for (size_t i = 0; i < gv.size(); ++i) {
+          const double err = std::fabs(static_cast<double>(gv[i]) - wv[i]);
+          worst = std::max(worst, err / (1e-5 + std::fabs(static_cast<double>(wv[i]))));
+          if (!(err <= 1e-5 + 1e-4 * std::fabs(static_cast<double>(wv[i]))) && ++bad <= 5) {
+            ADD_FAILURE() << (k == 0 ? "probs" : also) << "[" << i << "]: gpu " << gv[i] << ", cpu " << wv[i];
+          }
+        }
+        EXPECT_EQ(bad, 0) << (k == 0 ? "probs" : also);
+        std::printf("[ %s run %d ] %s: %zu elements, worst relative error %.3g\n", graph_name_.c_str(), run,
+                    k == 0 ? "probs" : also.c_str(), gv.size(), worst);
+      }
+    }
+    EXPECT_EQ(gpu.stats().compiles, 1);
+    for (const gpu::CpuFallback& f : cuda->cpu_fallbacks()) ADD_FAILURE() << f.request << " ran on the CPU: " << f.reason;
+  }
+  std::string graph_name_;
+};
+
+TEST_F(GpuModelsTest, MlpMatchesTheCpu) {
+  for (int64_t batch : {1, 64}) {
+    graph_name_ = absl::StrCat("mlp batch ", batch);
+    Builder b;
+    BuildMlp(b, batch);
+    ASSERT_TRUE(b.status().ok()) << b.status();
+    Compare(b.graph(), Pattern(Shape{batch, 784}, 1, 1.f), "dense2");
+  }
+}
+
+TEST_F(GpuModelsTest, CnnMatchesTheCpu) {
+  for (int64_t batch : {1, 16}) {
+    graph_name_ = absl::StrCat("cnn batch ", batch);
+    Builder b;
+    BuildCnn(b, batch);
+    ASSERT_TRUE(b.status().ok()) << b.status();
+    Compare(b.graph(), Pattern(Shape{batch, 28, 28, 1}, 2, 1.f), "fc");
+  }
+}
+
+// Without a device the models still build and run on the CPU (the test's own graphs are valid).
+TEST(GpuModelsGraphTest, ModelsRunOnTheCpu) {
+  if (!IsBackendAvailable("cpu")) GTEST_SKIP() << "no cpu backend in this build";
+  for (const char* model : {"mlp", "cnn"}) {
+    Builder b;
+    const bool mlp = std::string(model) == "mlp";
+    if (mlp) {
+      BuildMlp(b, 2);
+    } else {
+      BuildCnn(b, 2);
+    }
+    ASSERT_TRUE(b.status().ok()) << b.status();
+    Session cpu(b.graph(), SessionOptions{});
+    ASSERT_TRUE(cpu.status().ok()) << cpu.status();
+    std::vector<Tensor> out;
+    const Tensor x = mlp ? Pattern(Shape{2, 784}, 1, 1.f) : Pattern(Shape{2, 28, 28, 1}, 2, 1.f);
+    absl::Status s = cpu.Run({{"x", x}}, {"probs"}, &out);
+    ASSERT_TRUE(s.ok()) << model << ": " << s;
+    ASSERT_EQ(out[0].shape(), (Shape{2, 10}));
+    for (int r = 0; r < 2; ++r) {
+      float sum = 0;
+      for (int c = 0; c < 10; ++c) sum += out[0].flat<float>()[r * 10 + c];
+      EXPECT_NEAR(sum, 1.f, 1e-5f) << model << " row " << r;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace strata
