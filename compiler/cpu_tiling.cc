@@ -3,7 +3,8 @@
 // At the tensor level, for each linalg op from the last to the first ("roots"):
 //   1. tile its parallel loops and fuse its producers into the tile loops (elementwise chains,
 //      fills, and the matmul/convolution that an elementwise epilogue consumes), with tile sizes
-//      picked from the op kind and the host's vector width (register tiles for contractions);
+//      picked from the op kind and the host's vector width (register tiles for contractions;
+//      reductions whose kept dim is innermost, like BiasAddGrad, by vectors along that dim);
 //   2. peel every tile loop whose trip count does not divide, so that all tiles, including the
 //      ragged remainders, have static shapes;
 //   3. tile the reduction loops of the tiled contractions/reductions (matmul k by 1, conv kh by
@@ -12,6 +13,8 @@
 // After bufferization, AddVectorLoweringPasses hoists the accumulators out of the k loops and
 // lowers contractions to outer products (FMAs) and n-D transfers to 1-D loads/stores.
 #include "compiler/cpu_tiling.h"
+
+#include <algorithm>
 
 #include "compiler/cpu_parallel.h"
 #include "compiler/transfer_slice_folds.h"
@@ -82,6 +85,11 @@ struct TileConfig {
   llvm::SmallVector<int64_t> interchange;  // optional
   // For an epilogue root: the contraction whose tiles these are (fused into them).
   mlir::Operation* contraction = nullptr;
+  // Reduction loops tiled too (outer reductions): the init (fill) must not be fused into the
+  // tiles (it would be re-applied at every reduction step), and only the first
+  // `parallel_loops` tile loops (the parallel ones, outermost) may run in parallel.
+  bool tiles_reductions = false;
+  int64_t parallel_loops = 0;
 };
 
 // Parallel tiles of a contraction-like op (register tile mr x nr on the two innermost output dims).
@@ -120,6 +128,84 @@ TileConfig ContractionTiles(Kind kind, LinalgOp op, const TilingOptions& o) {
     default: break;
   }
   for (int64_t& s : c.sizes) s = std::max<int64_t>(s, 0);
+  return c;
+}
+
+// An outer reduction: its innermost loop is a kept (parallel) dim, every operand is contiguous
+// along it, and the reduced dims are outer to it (BiasAddGrad [N,H,W,C] -> [C], Sum over axis 0
+// of [B,F], the batch statistics of BatchNorm). Such a reduction vectorizes along that innermost
+// loop, with a vector accumulator per output tile that stays in registers across the reduction
+// loops, instead of reducing one output element at a time with strided scalar loads. Innermost
+// dims shorter than half a vector stay on the generic path.
+bool IsOuterReduction(LinalgOp op, const TilingOptions& o) {
+  if (!mlir::isa<mlir::linalg::GenericOp>(op.getOperation()) || op.getNumReductionLoops() == 0) return false;
+  if (op->getNumResults() != 1 || op.getNumDpsInits() != 1) return false;
+  llvm::SmallVector<int64_t> r = op.getStaticLoopRanges();
+  auto iters = op.getIteratorTypesArray();
+  const unsigned last = static_cast<unsigned>(r.size()) - 1;
+  if (iters[last] != mlir::utils::IteratorType::parallel) return false;
+  if (r[last] == mlir::ShapedType::kDynamic) return false;
+  const int64_t lanes = std::max<int64_t>(o.vector_bits / ElementBits(op), 1);
+  if (r[last] < std::max<int64_t>(lanes / 2, 2)) return false;
+  for (mlir::OpOperand& operand : op->getOpOperands()) {
+    mlir::AffineMap map = op.getMatchingIndexingMap(&operand);
+    if (!map.isProjectedPermutation()) return false;
+    // Scalars (rank 0) broadcast; everything else is read along the innermost loop.
+    if (map.getNumResults() == 0) continue;
+    if (map.getResults().back() != mlir::getAffineDimExpr(last, op->getContext())) return false;
+  }
+  return true;
+}
+
+// Reduction tiles of an outer reduction whose innermost loop is `width` wide: the innermost
+// reduction loop by as many steps as fit one vectorized tile (unrolled: independent loads, adds
+// into the accumulator), split evenly so that the peeled remainder is not tiny (26 -> 26; 129
+// rows of 64 lanes -> 15, ..., 9); the other reduction loops by 1. Parallel loops are left 0.
+void SetOuterReductionSteps(LinalgOp op, int64_t width, llvm::SmallVectorImpl<int64_t>& sizes) {
+  llvm::SmallVector<int64_t> r = op.getStaticLoopRanges();
+  auto iters = op.getIteratorTypesArray();
+  const int64_t max_steps = std::clamp<int64_t>(kMaxVectorVolume / std::max<int64_t>(width, 1), 1, 32);
+  bool innermost = true;
+  for (int i = static_cast<int>(r.size()) - 1; i >= 0; --i) {
+    if (iters[i] != mlir::utils::IteratorType::reduction) continue;
+    if (innermost) {
+      const int64_t tiles = (r[i] + max_steps - 1) / max_steps;
+      sizes[i] = tiles <= 1 ? 0 : (r[i] + tiles - 1) / tiles;
+    } else {
+      sizes[i] = r[i] > 1 ? 1 : 0;
+    }
+    innermost = false;
+  }
+}
+
+// Tiles of an outer reduction, parallel and reduction loops at once (so that the elementwise
+// producers fused into a tile are tile-sized too, and vectorize): the innermost (kept) loop by up
+// to four vectors, the other parallel loops by 1, the reduction loops as SetOuterReductionSteps
+// says. The kept loop goes outermost, then the other parallel loops, then the reduction loops:
+// each output tile's accumulator does not depend on the reduction loops, and is hoisted out of
+// them after bufferization (it stays in registers).
+TileConfig OuterReductionTiles(LinalgOp op, const TilingOptions& o) {
+  llvm::SmallVector<int64_t> r = op.getStaticLoopRanges();
+  auto iters = op.getIteratorTypesArray();
+  const int64_t lanes = std::max<int64_t>(o.vector_bits / ElementBits(op), 1);
+  TileConfig c;
+  c.sizes.assign(r.size(), 0);
+  const int64_t last = static_cast<int64_t>(r.size()) - 1;
+  c.sizes[last] = std::min(r[last], 4 * lanes);
+  SetOuterReductionSteps(op, c.sizes[last], c.sizes);
+  c.interchange.push_back(last);
+  for (int64_t i = 0; i < last; ++i) {
+    if (iters[i] == mlir::utils::IteratorType::parallel) {
+      c.sizes[i] = 1;
+      c.interchange.push_back(i);
+      ++c.parallel_loops;
+    }
+  }
+  ++c.parallel_loops;  // the kept loop
+  for (int64_t i = 0; i < last; ++i) {
+    if (iters[i] == mlir::utils::IteratorType::reduction) c.interchange.push_back(i);
+  }
+  c.tiles_reductions = true;
   return c;
 }
 
@@ -255,6 +341,8 @@ void TileAndFuseRoots(FuncOp func, const TilingOptions& o) {
       config = ContractionTiles(kind, root, o);
     } else if (std::optional<TileConfig> e = EpilogueTiles(root, o)) {
       config = *e;
+    } else if (kind == Kind::kGeneric && IsOuterReduction(root, o)) {
+      config = OuterReductionTiles(root, o);
     } else if (kind == Kind::kGeneric) {
       config = GenericTiles(root, o);
     }
@@ -270,10 +358,12 @@ void TileAndFuseRoots(FuncOp func, const TilingOptions& o) {
     // contraction root takes only its init, the fill). The only reduction fused is the
     // contraction an epilogue root was tiled for, when the epilogue is its single consumer.
     const bool contraction_root = IsContraction(kind);
+    const bool tiles_reductions = config.tiles_reductions;
     mlir::Operation* contraction = config.contraction;
     mlir::Operation* root_op = root.getOperation();
-    options.setFusionControlFn([contraction_root, contraction, root_op](mlir::tensor::ExtractSliceOp slice,
-                                                                        mlir::OpResult producer, bool destination) {
+    options.setFusionControlFn([contraction_root, tiles_reductions, contraction, root_op](
+                                   mlir::tensor::ExtractSliceOp slice, mlir::OpResult producer, bool destination) {
+      if (tiles_reductions && destination) return std::make_tuple(false, false);
       auto l = mlir::dyn_cast<LinalgOp>(producer.getOwner());
       bool fuse = l && Tileable(l);
       for (mlir::OpOperand& use : slice->getUses()) {
@@ -295,7 +385,11 @@ void TileAndFuseRoots(FuncOp func, const TilingOptions& o) {
         rewriter, mlir::cast<mlir::TilingInterface>(root.getOperation()), options);
     if (mlir::failed(result)) continue;
     MarkLoops(result->loops);
-    MarkParallelLoop(result->loops, EstimatedCostNs(root, config.contraction));
+    llvm::ArrayRef<mlir::LoopLikeOpInterface> parallel_loops = result->loops;
+    if (config.tiles_reductions) {  // never a loop around an accumulator
+      parallel_loops = parallel_loops.take_front(std::min<size_t>(config.parallel_loops, parallel_loops.size()));
+    }
+    MarkParallelLoop(parallel_loops, EstimatedCostNs(root, config.contraction));
     for (mlir::OpResult r : root->getResults()) {
       if (mlir::Value replacement = result->replacements.lookup(r)) rewriter.replaceAllUsesWith(r, replacement);
     }
@@ -355,6 +449,11 @@ void TileReductions(FuncOp func, const TilingOptions& o) {
       case Kind::kDepthwise:
       case Kind::kPooling: sizes[4] = 1; break;
       case Kind::kGeneric: {
+        if (IsOuterReduction(op, o)) {
+          // Usually tiled already at level 1 (OuterReductionTiles): then nothing is left to do.
+          SetOuterReductionSteps(op, r.back(), sizes);
+          break;
+        }
         // Innermost reduction loop by a few vectors, other reduction loops by 1.
         bool innermost = true;
         for (int i = static_cast<int>(r.size()) - 1; i >= 0; --i) {
