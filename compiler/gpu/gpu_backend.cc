@@ -89,6 +89,7 @@ absl::StatusOr<gpu::GpuProgram> CompileGpuProgram(const CompileRequest& request,
   popts.contract_fma = options.contract_fma;
   popts.block_size = options.block_size;
   popts.capture_ir = options.capture_ir;
+  popts.tile_contractions = options.tile_contractions;
   gpu::GpuPipelineIr ir;
   absl::StatusOr<std::string> ptx = gpu::RunGpuPipeline(*module, popts, &ir);
   if (!ptx.ok()) return ptx.status();

@@ -17,6 +17,12 @@ struct GpuCompileOptions {
   bool contract_fma = true;         // a*b+c -> fma.rn (fast-math contraction)
   int block_size = 256;             // threads per block of elementwise kernels (32..1024, x32)
   bool capture_ir = false;          // keep the MLIR after fusion, outlining and NVVM conversion
+  // f32 MatMul/BatchMatMul (and matmul-like generics) with M, N >= 32 as 64x64 tiles of C per
+  // 256-thread block, A/B staged through shared memory, 4x4 outputs per thread, and the bias/
+  // activation consumer fused into the store (gpu_contraction_tiling.h). OFF by default: the
+  // kernels are checked by ptxas and by structure only; no GPU run has verified their results
+  // yet (tests/runtime/gpu_models_test.cc has the GPU-vs-CPU cases for the next GPU session).
+  bool tile_contractions = false;
 };
 
 // What CompileGpuProgram measured and, with capture_ir, the IR it went through.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "compiler/cpu_pipeline.h"
 #include "compiler/gpu/gpu_block_reduction.h"
+#include "compiler/gpu/gpu_contraction_tiling.h"
 #include "compiler/gpu/gpu_kernel_module.h"
 #include "compiler/gpu/gpu_loop_mapping.h"
 #include "llvm/Support/raw_ostream.h"
@@ -136,7 +137,12 @@ absl::StatusOr<std::string> RunGpuPipeline(mlir::ModuleOp module, const GpuPipel
 
   // 3. Loops, mapped to blocks and threads, outlined into kernels.
   dump("bufferized");
-  absl::Status s = ForEachFunc(module, [&](FuncOp f) {
+  absl::Status s = absl::OkStatus();
+  if (options.tile_contractions) {
+    s = ForEachFunc(module, [&](FuncOp f) { return TileContractionsThroughSharedMemory(f, /*min_dim=*/32); });
+    if (!s.ok()) return s;
+  }
+  s = ForEachFunc(module, [&](FuncOp f) {
     return LowerLongReductionsToBlocks(f, options.block_size, /*min_elements=*/128, /*max_outputs=*/16384);
   });
   if (!s.ok()) return s;

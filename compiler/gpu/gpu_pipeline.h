@@ -26,6 +26,7 @@ struct GpuPipelineOptions {
   bool contract_fma = true;   // mark float mul/add `contract` so NVPTX emits fma.rn
   int64_t block_size = 256;   // threads per block of the elementwise mapping
   bool capture_ir = false;
+  bool tile_contractions = false;  // gpu_contraction_tiling.h
 };
 
 struct GpuPipelineIr {

@@ -627,6 +627,332 @@ TEST(GpuPtxTest, GatherIndexCheckIsAProgramCheck) {
   EXPECT_TRUE(plain->checks.empty());
 }
 
+// ---- tile_contractions: matmul through shared memory, epilogue fused (gpu_contraction_tiling.h)
+
+absl::StatusOr<gpu::GpuProgram> CompileWith(GraphBuilder& g, const Feeds& feeds, const std::vector<Output>& fetches,
+                                            const GpuCompileOptions& options, GpuCompileInfo* info = nullptr) {
+  if (!g.status().ok()) return g.status();
+  absl::Status s = InferShapes(&g.graph());
+  if (!s.ok()) return s;
+  CompileRequest request;
+  request.graph = &g.graph();
+  for (const auto& [o, t] : feeds) request.args.push_back(o);
+  request.results = fetches;
+  return CompileGpuProgram(request, options, info);
+}
+
+GpuCompileOptions Tiled(const std::string& arch) {
+  GpuCompileOptions options;
+  options.cuda_arch = arch;
+  options.tile_contractions = true;
+  return options;
+}
+
+// `ptxas -v` on `ptx`: its resource report (registers, spills, shared memory per entry).
+std::string PtxasVerbose(const std::string& ptxas, const std::string& ptx, const std::string& arch, const std::string& tag) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path();
+  const std::string stem = absl::StrCat("strata_gpu_test_v_", ::getpid(), "_", tag);
+  const std::string ptx_path = (dir / (stem + ".ptx")).string(), log_path = (dir / (stem + ".log")).string();
+  std::ofstream(ptx_path) << ptx;
+  const std::string cmd = absl::StrCat(ptxas, " -v -arch=", arch, " ", ptx_path, " -o /dev/null > ", log_path, " 2>&1");
+  const int rc = std::system(cmd.c_str());
+  std::ifstream log_in(log_path);
+  std::string log((std::istreambuf_iterator<char>(log_in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(ptx_path);
+  std::filesystem::remove(log_path);
+  return rc == 0 ? log : "";
+}
+
+// The PTX text of entry `kernel` (up to the next entry).
+std::string EntryText(const std::string& ptx, const std::string& kernel) {
+  const size_t at = ptx.find(absl::StrCat(".entry ", kernel, "("));
+  if (at == std::string::npos) return "";
+  const size_t end = ptx.find(".entry ", at + 1);
+  return ptx.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+// Bytes of the static .shared arrays declared in `ptx_part`.
+int64_t SharedBytes(const std::string& ptx_part) {
+  static const std::regex decl(R"(\.shared\s+\.align\s+\d+\s+\.b8\s+[\w$.]+\[(\d+)\])");
+  int64_t bytes = 0;
+  for (std::sregex_iterator it(ptx_part.begin(), ptx_part.end(), decl), end; it != end; ++it) bytes += std::stoll((*it)[1]);
+  return bytes;
+}
+
+// The launches of the tiled kernel: 256 threads, grid = N tiles x M tiles x batch.
+std::vector<const gpu::GpuLaunch*> TiledLaunches(const gpu::GpuProgram& p) {
+  std::vector<const gpu::GpuLaunch*> out;
+  for (const gpu::GpuStep& s : p.steps) {
+    if (s.kind == gpu::GpuStep::Kind::kLaunch && Count(EntryText(p.ptx, s.launch.kernel), "bar.sync") > 0 &&
+        Count(EntryText(p.ptx, s.launch.kernel), "shfl.sync") == 0) {
+      out.push_back(&s.launch);
+    }
+  }
+  return out;
+}
+
+struct TiledCase {
+  std::string name;
+  std::function<std::vector<Output>(GraphBuilder&, Feeds&)> build;
+  int64_t m, n, batch;  // the tiled contraction; m == 0: not tiled (too small)
+  int64_t launches;     // in the whole program, with the flag on
+};
+
+TiledCase MatMulCase(int64_t m, int64_t k, int64_t n, bool ta = false, bool tb = false, int64_t launches = 1) {
+  return {absl::StrCat("MatMul", m, "x", k, "x", n, ta ? "Ta" : "", tb ? "Tb" : ""),
+          [=](GraphBuilder& g, Feeds& f) {
+            Output a = Feed(g, f, "a", Rand(ta ? Shape({k, m}) : Shape({m, k}), 1));
+            Output b = Feed(g, f, "b", Rand(tb ? Shape({n, k}) : Shape({k, n}), 2));
+            return std::vector<Output>{g.Add("mm", "MatMul", {a, b}, A({{"transpose_a", MakeAttr(ta)}, {"transpose_b", MakeAttr(tb)}}))};
+          },
+          m >= 32 && n >= 32 ? m : 0, n, 1, launches};
+}
+
+std::vector<TiledCase> TiledCases() {
+  std::vector<TiledCase> cases = {MatMulCase(1024, 1024, 1024), MatMulCase(1000, 1000, 1000), MatMulCase(64, 784, 512),
+                                  MatMulCase(1, 784, 10),
+                                  // the transposes are folded into the tile loads: one kernel
+                                  MatMulCase(200, 96, 130, true, false), MatMulCase(200, 96, 130, false, true),
+                                  MatMulCase(200, 96, 130, true, true)};
+  cases.push_back({"BatchMatMulV2", [](GraphBuilder& g, Feeds& f) {
+                     return std::vector<Output>{g.Add("mm", "BatchMatMulV2", {Feed(g, f, "a", Rand({4, 128, 64}, 1)),
+                                                                              Feed(g, f, "b", Rand({4, 64, 96}, 2))})};
+                   },
+                   128, 96, 4, 1});
+  // Bias + Relu after the matmul: one fused generic, computed in the matmul kernel's epilogue.
+  cases.push_back({"MatMulBiasRelu", [](GraphBuilder& g, Feeds& f) {
+                     Output mm = g.Add("mm", "MatMul", {Feed(g, f, "x", Rand({100, 300}, 1)), g.Const("w", Rand({300, 70}, 2, 0.1f))});
+                     return std::vector<Output>{g.Add("relu", "Relu", {g.Add("ba", "BiasAdd", {mm, g.Const("b", Rand({70}, 3))})})};
+                   },
+                   100, 70, 1, 1});
+  return cases;
+}
+
+void PrintTo(const TiledCase& c, std::ostream* os) { *os << c.name; }
+
+class GpuTiledMatmulTest : public ::testing::TestWithParam<std::tuple<TiledCase, std::string>> {};
+
+TEST_P(GpuTiledMatmulTest, SharedMemoryTilesThatPtxasAccepts) {
+  const auto& [c, arch] = GetParam();
+  GraphBuilder g;
+  Feeds feeds;
+  std::vector<Output> fetches = c.build(g, feeds);
+  GpuCompileInfo info;
+  absl::StatusOr<gpu::GpuProgram> p = CompileWith(g, feeds, fetches, Tiled(arch), &info);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ExpectWellFormed(*p, arch);
+  EXPECT_EQ(Launches(*p), c.launches);
+  std::vector<const gpu::GpuLaunch*> tiled = TiledLaunches(*p);
+  if (c.m == 0) {
+    EXPECT_TRUE(tiled.empty());  // too small for a 64x64 tile: the block reduction as before
+    EXPECT_THAT(p->ptx, HasSubstr("shfl.sync"));
+  } else {
+    ASSERT_EQ(tiled.size(), 1u);
+    const gpu::GpuLaunch& l = *tiled[0];
+    EXPECT_EQ(l.grid[0], static_cast<uint32_t>((c.n + 63) / 64));
+    EXPECT_EQ(l.grid[1], static_cast<uint32_t>((c.m + 63) / 64));
+    EXPECT_EQ(l.grid[2], static_cast<uint32_t>(c.batch));
+    EXPECT_EQ(l.block[0], 256u);
+    EXPECT_EQ(l.block[1], 1u);
+    EXPECT_EQ(l.block[2], 1u);
+    EXPECT_EQ(l.dynamic_shared_bytes, 0u);
+    const std::string text = EntryText(p->ptx, l.kernel);
+    EXPECT_GE(Count(text, "bar.sync"), 2);
+    EXPECT_GE(Count(text, "ld.shared.f32"), 1);
+    EXPECT_GE(Count(text, "st.shared.f32"), 1);
+    // 4x4 outputs per thread, 16 k per tile: 256 fmas per K step.
+    EXPECT_GE(Count(text, "fma.rn.f32"), 256);
+    // A 64x16 and a 16x64 f32 tile, rows padded by one float: 8.3 KiB, well within the 48 KiB
+    // of static shared memory.
+    EXPECT_EQ(SharedBytes(p->ptx), (64 * 17 + 16 * 65) * 4);
+    EXPECT_LE(SharedBytes(p->ptx), 48 * 1024);
+    // Operands are read from the feeds / weights themselves (a transpose is not a kernel of its
+    // own) and the result is stored to the fetched buffer: no temp goes through memory.
+    for (const gpu::GpuKernelArg& a : l.args) EXPECT_NE(p->buffers[a.buffer].kind, gpu::GpuBuffer::Kind::kTemp);
+  }
+  std::printf("[ %s %s ] %lld launches, PTX %zu bytes, compile %.0f ms\n", c.name.c_str(), arch.c_str(),
+              static_cast<long long>(Launches(*p)), p->ptx.size(), info.total_ms);
+  const std::string ptxas = FindPtxas();
+  if (ptxas.empty()) GTEST_SKIP() << "no ptxas: PTX not assembled";
+  EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, "tiled" + c.name + arch));
+  if (c.m != 0) {
+    // The 16 accumulators and the staged values fit in registers: no local-memory spills.
+    const std::string log = PtxasVerbose(ptxas, p->ptx, arch, "tiledv" + c.name + arch);
+    ASSERT_FALSE(log.empty());
+    const std::string kernel = tiled[0]->kernel;
+    const size_t at = log.find(absl::StrCat("'", kernel, "'"));
+    ASSERT_NE(at, std::string::npos) << log;
+    const std::string entry = log.substr(at, log.find("Compiling entry", at + 1) - at);
+    EXPECT_THAT(entry, HasSubstr("0 bytes spill stores")) << entry;
+    EXPECT_THAT(entry, HasSubstr(absl::StrCat((64 * 17 + 16 * 65) * 4, " bytes smem"))) << entry;
+    std::smatch regs;
+    if (std::regex_search(entry, regs, std::regex("Used (\\d+) registers"))) {
+      std::printf("[ %s %s ] tiled kernel: %s registers\n", c.name.c_str(), arch.c_str(), regs[1].str().c_str());
+    }
+  }
+}
+
+std::string TiledCaseName(const ::testing::TestParamInfo<std::tuple<TiledCase, std::string>>& info) {
+  return std::get<0>(info.param).name + "_" + std::get<1>(info.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(Tiled, GpuTiledMatmulTest,
+                         ::testing::Combine(::testing::ValuesIn(TiledCases()), ::testing::Values("sm_80", "sm_90")),
+                         TiledCaseName);
+
+TEST(GpuTiledMatmulTest, EpilogueIsFusedIntoTheMatmulKernel) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output mm = g.Add("mm", "MatMul", {Feed(g, feeds, "x", Rand({128, 256}, 1)), g.Const("w", Rand({256, 192}, 2, 0.1f))});
+  Output y = g.Add("relu", "Relu", {g.Add("ba", "BiasAdd", {mm, g.Const("b", Rand({192}, 3))})});
+  absl::StatusOr<gpu::GpuProgram> off = Compile(g, feeds, {y});
+  ASSERT_TRUE(off.ok()) << off.status();
+  absl::StatusOr<gpu::GpuProgram> on = CompileWith(g, feeds, {y}, Tiled("sm_90"));
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_GE(Launches(*off), 2);  // matmul, then bias + relu
+  ASSERT_EQ(Launches(*on), 1);
+  const gpu::GpuLaunch& l = on->steps[0].launch;
+  // x, w, b, y: the matmul result never goes to memory (no temp buffer at all).
+  EXPECT_EQ(l.args.size(), 4u);
+  for (const gpu::GpuBuffer& b : on->buffers) EXPECT_NE(b.kind, gpu::GpuBuffer::Kind::kTemp);
+  EXPECT_EQ(l.args.back().buffer, on->result_buffers[0]);
+  // Relu is a max with 0 in the epilogue.
+  EXPECT_THAT(EntryText(on->ptx, l.kernel), ::testing::ContainsRegex("max\\.f32|max\\.NaN\\.f32|setp"));
+}
+
+TEST(GpuTiledMatmulTest, EpilogueIsNotFusedWhenTheProductIsAlsoNeeded) {
+  // The product is fetched too (it must be stored), or read transposed by its consumer (another
+  // thread's element): the consumer stays a kernel of its own, after the tiled one.
+  for (int variant = 0; variant < 2; ++variant) {
+    GraphBuilder g;
+    Feeds feeds;
+    Output mm = g.Add("mm", "MatMul", {Feed(g, feeds, "x", Rand({128, 128}, 1)), Feed(g, feeds, "w", Rand({128, 128}, 2))});
+    std::vector<Output> fetches;
+    if (variant == 0) {
+      fetches = {mm, g.Add("relu", "Relu", {g.Add("ba", "BiasAdd", {mm, g.Const("b", Rand({128}, 3))})})};
+    } else {
+      Output t = g.Add("t", "Transpose", {mm, g.Const("p", Tensor::FromVector<int32_t>({1, 0}))});
+      fetches = {g.Add("y", "Add", {mm, t})};
+    }
+    absl::StatusOr<gpu::GpuProgram> p = CompileWith(g, feeds, fetches, Tiled("sm_90"));
+    ASSERT_TRUE(p.ok()) << p.status();
+    ExpectWellFormed(*p, "sm_90");
+    EXPECT_EQ(Launches(*p), 2) << variant;
+    std::vector<const gpu::GpuLaunch*> tiled = TiledLaunches(*p);
+    ASSERT_EQ(tiled.size(), 1u) << variant;
+    EXPECT_EQ(tiled[0], &p->steps[0].launch) << variant;
+    EXPECT_EQ(tiled[0]->args.size(), 3u) << variant;  // x, w, the product
+    if (variant == 0) {
+      EXPECT_EQ(tiled[0]->args.back().buffer, p->result_buffers[0]);
+    }
+    const std::string ptxas = FindPtxas();
+    if (!ptxas.empty()) {
+      EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, "sm_90", absl::StrCat("nofuse", variant)));
+    }
+  }
+}
+
+TEST(GpuTiledMatmulTest, EveryOpCaseAndModelStillCompilesWithTheFlag) {
+  // The flag changes only contractions: every other case compiles and assembles as before.
+  const std::string ptxas = FindPtxas();
+  std::vector<OpCase> all = Cases();
+  for (const OpCase& c : MoreCases()) all.push_back(c);
+  all.push_back({"mlp", [](GraphBuilder& g, Feeds& f) { return BuildMlp(g, f, 8); }});
+  all.push_back({"cnn", [](GraphBuilder& g, Feeds& f) { return BuildCnn(g, f, 4); }});
+  int tiled = 0;
+  for (const OpCase& c : all) {
+    GraphBuilder g;
+    Feeds feeds;
+    std::vector<Output> fetches = c.build(g, feeds);
+    absl::StatusOr<gpu::GpuProgram> p = CompileWith(g, feeds, fetches, Tiled("sm_90"));
+    ASSERT_TRUE(p.ok()) << c.name << ": " << p.status();
+    ExpectWellFormed(*p, "sm_90");
+    tiled += !TiledLaunches(*p).empty();
+    if (!ptxas.empty()) {
+      EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, "sm_90", "flag" + std::to_string(tiled) + "_" + std::to_string(&c - all.data())))
+          << c.name;
+    }
+  }
+  std::printf("[ %zu cases with tile_contractions, %d of them with a tiled kernel ]\n", all.size(), tiled);
+}
+
+TEST(GpuTiledMatmulTest, FlagOffKeepsTheOldKernels) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output mm = g.Add("mm", "MatMul", {Feed(g, feeds, "a", Rand({256, 256}, 1)), Feed(g, feeds, "b", Rand({256, 256}, 2))});
+  absl::StatusOr<gpu::GpuProgram> off = Compile(g, feeds, {mm});
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(Count(off->ptx, ".shared"), 0);
+  EXPECT_EQ(Count(off->ptx, "bar.sync"), 0);
+  EXPECT_TRUE(TiledLaunches(*off).empty());
+}
+
+// A 784-512-512-10 MLP, batch 64, weights as constants: the two hidden layers are tiled with
+// bias + relu fused; the 64x512x10 logits stay a block reduction (N < 32).
+std::vector<Output> BuildMlp512(GraphBuilder& g, Feeds& f, int64_t batch) {
+  Output h = Feed(g, f, "x", Rand({batch, 784}, 1));
+  const int64_t dims[] = {784, 512, 512, 10};
+  for (int l = 0; l < 3; ++l) {
+    Output w = g.Const(absl::StrCat("w", l), Rand({dims[l], dims[l + 1]}, 10 + l, 0.05f));
+    Output b = g.Const(absl::StrCat("b", l), Rand({dims[l + 1]}, 20 + l, 0.1f));
+    h = g.Add(absl::StrCat("ba", l), "BiasAdd", {g.Add(absl::StrCat("mm", l), "MatMul", {h, w}), b});
+    if (l < 2) h = g.Add(absl::StrCat("relu", l), "Relu", {h});
+  }
+  return {h};
+}
+
+class GpuTiledMlpTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GpuTiledMlpTest, Mlp784x512x512x10) {
+  const std::string arch = GetParam();
+  int64_t launches[2] = {0, 0};
+  for (bool tile : {false, true}) {
+    GraphBuilder g;
+    Feeds feeds;
+    std::vector<Output> fetches = BuildMlp512(g, feeds, 64);
+    GpuCompileOptions options = Tiled(arch);
+    options.tile_contractions = tile;
+    GpuCompileInfo info;
+    absl::StatusOr<gpu::GpuProgram> p = CompileWith(g, feeds, fetches, options, &info);
+    ASSERT_TRUE(p.ok()) << p.status();
+    ExpectWellFormed(*p, arch);
+    launches[tile] = Launches(*p);
+    std::printf("[ mlp784-512-512-10 b64 %s tile_contractions=%d ] %lld launches, %zu buffers, PTX %zu bytes, compile %.0f ms\n",
+                arch.c_str(), tile, static_cast<long long>(Launches(*p)), p->buffers.size(), p->ptx.size(), info.total_ms);
+    for (const gpu::GpuStep& s : p->steps) {
+      if (s.kind != gpu::GpuStep::Kind::kLaunch) continue;
+      std::printf("    %s grid %u,%u,%u block %u args %zu\n", s.launch.kernel.c_str(), s.launch.grid[0], s.launch.grid[1],
+                  s.launch.grid[2], s.launch.block[0], s.launch.args.size());
+    }
+    if (tile) {
+      // The hidden layers: tiled, each with its bias (a 512-float constant) read in the epilogue.
+      std::vector<const gpu::GpuLaunch*> tiled = TiledLaunches(*p);
+      ASSERT_EQ(tiled.size(), 2u);
+      for (const gpu::GpuLaunch* l : tiled) {
+        EXPECT_EQ(l->grid[0], 512u / 64);
+        EXPECT_EQ(l->grid[1], 1u);
+        bool reads_bias = false;
+        for (const gpu::GpuKernelArg& a : l->args) {
+          const gpu::GpuBuffer& b = p->buffers[a.buffer];
+          reads_bias |= b.kind == gpu::GpuBuffer::Kind::kConstant && b.bytes == 512 * 4;
+        }
+        EXPECT_TRUE(reads_bias) << l->kernel;
+        // h, w, b, the activation: the shared zero init (fill + copy) and Relu's broadcast
+        // zero are constants in the kernel, not buffers it reads.
+        EXPECT_EQ(l->args.size(), 4u) << l->kernel;
+      }
+      // The two tiled layers, the logits' block reduction and its bias: nothing else.
+      EXPECT_EQ(Launches(*p), 4);
+    }
+    const std::string ptxas = FindPtxas();
+    if (ptxas.empty()) GTEST_SKIP() << "no ptxas: PTX not assembled";
+    EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, absl::StrCat("mlp512_", tile, arch)));
+  }
+  EXPECT_LT(launches[1], launches[0]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, GpuTiledMlpTest, ::testing::Values("sm_80", "sm_90"));
+
 TEST(GpuPtxErrorTest, BadArchIsNamed) {
   GraphBuilder g;
   Feeds feeds;

@@ -11,12 +11,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "compiler/gpu/gpu_backend.h"
+#include "graph/shape_inference.h"
 #include "graph/attr_value.h"
 #include "graph/graph.h"
 #include "gtest/gtest.h"
 #include "runtime/backends.h"
 #include "runtime/gpu/cuda_backend.h"
 #include "runtime/gpu/cuda_device.h"
+#include "runtime/gpu/gpu_runtime.h"
 #include "runtime/session.h"
 
 namespace strata {
@@ -172,6 +175,126 @@ TEST_F(GpuModelsTest, CnnMatchesTheCpu) {
     BuildCnn(b, batch);
     ASSERT_TRUE(b.status().ok()) << b.status();
     Compare(b.graph(), Pattern(Shape{batch, 28, 28, 1}, 2, 1.f), "fc");
+  }
+}
+
+// GpuCompileOptions::tile_contractions (shared-memory tiled matmul with the bias/relu epilogue
+// fused, off by default until this test has passed on a GPU). CudaBackend has no hook for
+// compile options, so the program is compiled with CompileGpuProgram and run through
+// MakeGpuExecutable; the reference is a Session on "cpu". rtol 1e-4 (+ atol 1e-5, 1e-5 sqrt(K) for
+// the plain matmuls).
+// Without a device, the compile (for sm_90) and the CPU reference still run, then the test skips.
+class GpuTiledContractionTest : public ::testing::Test {
+ protected:
+
+  // Feeds `feeds` (placeholder name -> value) and compares `fetch` on the GPU and the CPU.
+  void Compare(const std::string& label, Builder& b, const std::vector<std::pair<Output, Tensor>>& feeds,
+               const std::vector<Output>& fetches, double atol = 1e-5) {
+    ASSERT_TRUE(b.status().ok()) << b.status();
+    ASSERT_TRUE(InferShapes(&b.graph()).ok());
+    std::string why;
+    const bool device = gpu::CudaAvailable(&why);
+    absl::StatusOr<std::string> arch = device ? gpu::GpuArch(0) : absl::StatusOr<std::string>("sm_90");
+    ASSERT_TRUE(arch.ok()) << arch.status();
+    CompileRequest request;
+    request.graph = &b.graph();
+    request.name = "tiled";
+    std::vector<Tensor> args;
+    std::vector<std::pair<std::string, Tensor>> named;
+    for (const auto& [o, t] : feeds) {
+      request.args.push_back(o);
+      args.push_back(t);
+      named.push_back({o.node->name(), t});
+    }
+    request.results = fetches;
+    std::vector<std::string> fetch_names;
+    for (const Output& f : fetches) fetch_names.push_back(f.node->name());
+    GpuCompileOptions options;
+    options.cuda_arch = *arch;
+    options.tile_contractions = true;
+    absl::StatusOr<gpu::GpuProgram> program = CompileGpuProgram(request, options);
+    ASSERT_TRUE(program.ok()) << program.status();
+    ASSERT_NE(program->ptx.find("bar.sync"), std::string::npos) << label << ": not tiled";
+    SessionOptions cpu_options;
+    cpu_options.backend = "cpu";
+    Session cpu(b.graph(), cpu_options);
+    ASSERT_TRUE(cpu.status().ok()) << cpu.status();
+    std::vector<Tensor> want;
+    absl::Status c = cpu.Run(named, fetch_names, &want);
+    ASSERT_TRUE(c.ok()) << c;
+    ASSERT_EQ(want.size(), fetches.size());
+    if (!device) GTEST_SKIP() << (why.rfind("no CUDA", 0) == 0 ? why : "no CUDA device: " + why);
+    absl::StatusOr<std::unique_ptr<Executable>> exe = gpu::MakeGpuExecutable(*std::move(program), 0);
+    ASSERT_TRUE(exe.ok()) << exe.status();
+    for (int run = 0; run < 2; ++run) {
+      std::vector<Tensor> got;
+      absl::Status g = (*exe)->Run(args, &got);
+      ASSERT_TRUE(g.ok()) << g;
+      ASSERT_EQ(got.size(), fetches.size());
+      for (size_t k = 0; k < fetches.size(); ++k) {
+        ASSERT_EQ(got[k].shape(), want[k].shape());
+        auto gv = got[k].flat<float>(), wv = want[k].flat<float>();
+        int bad = 0;
+        double worst = 0;
+        for (size_t i = 0; i < gv.size(); ++i) {
+          const double err = std::fabs(static_cast<double>(gv[i]) - wv[i]);
+          worst = std::max(worst, err / (atol + std::fabs(static_cast<double>(wv[i]))));
+          if (!(err <= atol + 1e-4 * std::fabs(static_cast<double>(wv[i]))) && ++bad <= 5) {
+            ADD_FAILURE() << label << " " << fetch_names[k] << "[" << i << "]: gpu " << gv[i] << ", cpu " << wv[i];
+          }
+        }
+        EXPECT_EQ(bad, 0) << label << " " << fetch_names[k];
+        std::printf("[ %s tiled run %d ] %s: %zu elements, worst relative error %.3g\n", label.c_str(), run,
+                    fetch_names[k].c_str(), gv.size(), worst);
+      }
+    }
+  }
+
+  void MatMul(int64_t m, int64_t k, int64_t n) {
+    Builder b;
+    Output a = b.Placeholder("a", Shape{m, k}), w = b.Placeholder("b", Shape{k, n});
+    Output y = b.Node("mm", "MatMul", {a, w});
+    Compare(absl::StrCat("matmul ", m, "x", k, "x", n), b, {{a, Pattern(Shape{m, k}, 1, 1.f)}, {w, Pattern(Shape{k, n}, 2, 1.f)}}, {y},
+            // Sums of k products of values in [-1, 1] (|C| ~ sqrt(k) / 3): an absolute floor that
+            // grows with k for the elements that cancel to near zero, where the GPU's and the
+            // CPU's summation orders differ; rtol 1e-4 elsewhere.
+            1e-5 * std::sqrt(static_cast<double>(k)));
+  }
+};
+
+TEST_F(GpuTiledContractionTest, MatMul1000x1000x1000) { MatMul(1000, 1000, 1000); }
+
+TEST_F(GpuTiledContractionTest, MatMul64x784x512) { MatMul(64, 784, 512); }
+
+// transpose_a / transpose_b folded into the tile loads (non-dividing 200x96x130), and a batch.
+TEST_F(GpuTiledContractionTest, TransposedAndBatched) {
+  const int64_t m = 200, k = 96, n = 130;
+  for (int t = 1; t < 4; ++t) {
+    const bool ta = t & 1, tb = t & 2;
+    Builder b;
+    const Shape sa = ta ? Shape{k, m} : Shape{m, k}, sb = tb ? Shape{n, k} : Shape{k, n};
+    Output a = b.Placeholder("a", sa), w = b.Placeholder("b", sb);
+    Output y = b.Node("mm", "MatMul", {a, w}, {{"transpose_a", MakeAttr(ta)}, {"transpose_b", MakeAttr(tb)}});
+    Compare(absl::StrCat("matmul ta=", ta, " tb=", tb), b, {{a, Pattern(sa, 1, 1.f)}, {w, Pattern(sb, 2, 1.f)}}, {y},
+            1e-5 * std::sqrt(static_cast<double>(k)));
+  }
+  Builder b;
+  Output a = b.Placeholder("a", Shape{4, 128, 64}), w = b.Placeholder("b", Shape{4, 64, 96});
+  Output y = b.Node("bmm", "BatchMatMulV2", {a, w});
+  Compare("batch matmul", b, {{a, Pattern(Shape{4, 128, 64}, 3, 1.f)}, {w, Pattern(Shape{4, 64, 96}, 4, 1.f)}}, {y},
+          1e-5 * std::sqrt(64.0));
+}
+
+TEST_F(GpuTiledContractionTest, MlpWithFusedEpilogues) {
+  // 64: one row of tiles; 100: a partial second row (rows 64..99 guarded).
+  for (int64_t batch : {64, 100}) {
+    Builder b;
+    BuildMlp(b, batch);
+    ASSERT_TRUE(b.status().ok()) << b.status();
+    auto out = [&](const char* name) { return Output(b.graph().FindNode(name), 0); };
+    // relu1: the second tiled layer's fused bias + relu; dense2: the logits; probs: softmax.
+    Compare(absl::StrCat("mlp batch ", batch), b, {{out("x"), Pattern(Shape{batch, 784}, 1, 1.f)}},
+            {out("probs"), out("relu1"), out("dense2")});
   }
 }
 

@@ -1,0 +1,533 @@
+// See gpu_contraction_tiling.h.
+#include "compiler/gpu/gpu_contraction_tiling.h"
+
+#include <optional>
+#include <vector>
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace strata::gpu {
+
+namespace {
+
+constexpr int64_t kTm = kContractionTileM, kTn = kContractionTileN, kTk = kContractionTileK;
+constexpr int64_t kThreads = kContractionThreads;
+constexpr int64_t kPad = 1;  // shared tile rows are one element longer (bank conflicts)
+constexpr int64_t kThreadsX = 16, kThreadsY = kThreads / kThreadsX;          // 16 x 16
+constexpr int64_t kMicroM = kTm / kThreadsY, kMicroN = kTn / kThreadsX;      // 4 x 4 per thread
+
+struct Contraction {
+  mlir::linalg::LinalgOp op;
+  unsigned dm = 0, dn = 0, dk = 0;
+  std::vector<unsigned> batch_dims;
+  mlir::OpOperand* a = nullptr;  // reads (batch, m, k)
+  mlir::OpOperand* b = nullptr;  // reads (batch, k, n)
+  llvm::SmallVector<int64_t> ranges;
+  int64_t m = 0, n = 0, k = 0, batch = 1;
+  // The constant C holds when the contraction starts (see ConstantInit), and the linalg.copy
+  // that put it there, if any; null when unknown (the epilogue then reads C).
+  mlir::Value init_value;
+  mlir::Operation* init_copy = nullptr;
+};
+
+bool IsF32Memref(mlir::Value v) {
+  auto t = mlir::dyn_cast<mlir::MemRefType>(v.getType());
+  return t && t.hasStaticShape() && t.getElementType().isF32();
+}
+
+// The body is yield(acc + x * y) (either operand order) with x, y the two inputs.
+bool IsMulAddBody(mlir::linalg::LinalgOp op) {
+  mlir::Block* body = op.getBlock();
+  if (!body || body->getNumArguments() != 3) return false;
+  auto yield = mlir::dyn_cast<mlir::linalg::YieldOp>(body->getTerminator());
+  if (!yield || yield.getNumOperands() != 1) return false;
+  auto add = yield.getOperand(0).getDefiningOp<mlir::arith::AddFOp>();
+  if (!add) return false;
+  mlir::Value acc = body->getArgument(2);
+  mlir::Value other = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : mlir::Value();
+  if (!other) return false;
+  auto mul = other.getDefiningOp<mlir::arith::MulFOp>();
+  if (!mul) return false;
+  mlir::Value x = body->getArgument(0), y = body->getArgument(1);
+  if (!((mul.getLhs() == x && mul.getRhs() == y) || (mul.getLhs() == y && mul.getRhs() == x))) return false;
+  // Nothing else in the body.
+  return std::distance(body->begin(), body->end()) == 3;
+}
+
+std::optional<Contraction> Match(mlir::linalg::LinalgOp op) {
+  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 || op->getNumResults() != 0) return std::nullopt;
+  Contraction c;
+  c.op = op;
+  mlir::OpOperand* out = op.getDpsInitOperand(0);
+  if (!IsF32Memref(out->get())) return std::nullopt;
+  for (mlir::OpOperand* in : op.getDpsInputOperands()) {
+    if (!IsF32Memref(in->get())) return std::nullopt;
+  }
+  if (!IsMulAddBody(op)) return std::nullopt;
+  c.ranges = op.getStaticLoopRanges();
+  llvm::SmallVector<mlir::utils::IteratorType> iters = op.getIteratorTypesArray();
+  int reductions = 0;
+  for (unsigned d = 0; d < iters.size(); ++d) {
+    if (mlir::ShapedType::isDynamic(c.ranges[d])) return std::nullopt;
+    if (iters[d] == mlir::utils::IteratorType::reduction) ++reductions, c.dk = d;
+  }
+  if (reductions != 1 || iters.size() < 3) return std::nullopt;
+  mlir::AffineMap out_map = op.getMatchingIndexingMap(out);
+  if (!out_map.isProjectedPermutation() || out_map.getNumResults() != iters.size() - 1) return std::nullopt;
+  c.dm = out_map.getDimPosition(out_map.getNumResults() - 2);
+  c.dn = out_map.getDimPosition(out_map.getNumResults() - 1);
+  for (unsigned r = 0; r + 2 < out_map.getNumResults(); ++r) c.batch_dims.push_back(out_map.getDimPosition(r));
+  for (mlir::OpOperand* in : op.getDpsInputOperands()) {
+    mlir::AffineMap map = op.getMatchingIndexingMap(in);
+    if (!map.isProjectedPermutation() || !map.isFunctionOfDim(c.dk)) return std::nullopt;
+    const bool reads_m = map.isFunctionOfDim(c.dm), reads_n = map.isFunctionOfDim(c.dn);
+    if (reads_m && !reads_n && !c.a) {
+      c.a = in;
+    } else if (reads_n && !reads_m && !c.b) {
+      c.b = in;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!c.a || !c.b) return std::nullopt;
+  c.m = c.ranges[c.dm], c.n = c.ranges[c.dn], c.k = c.ranges[c.dk];
+  for (unsigned d : c.batch_dims) c.batch *= c.ranges[d];
+  return c;
+}
+
+// The linalg.fill of `out` with a constant right before `op` (constants and allocs between).
+mlir::linalg::FillOp ConstantFillRightBefore(mlir::Operation* op, mlir::Value out) {
+  mlir::Operation* prev = op->getPrevNode();
+  while (prev && mlir::isa<mlir::arith::ConstantOp, mlir::memref::AllocOp>(prev)) prev = prev->getPrevNode();
+  auto fill = mlir::dyn_cast_or_null<mlir::linalg::FillOp>(prev);
+  if (!fill || fill.getNumDpsInits() != 1 || fill.getDpsInitOperand(0)->get() != out) return nullptr;
+  if (!fill.getDpsInputOperand(0)->get().getDefiningOp<mlir::arith::ConstantOp>()) return nullptr;
+  return fill;
+}
+
+mlir::Value Root(mlir::Value v) {
+  while (auto view = v.getDefiningOp<mlir::ViewLikeOpInterface>()) v = view.getViewSource();
+  return v;
+}
+
+// Whether `op` (a linalg op) touches none of the buffers in `roots`.
+bool Disjoint(mlir::linalg::LinalgOp op, llvm::ArrayRef<mlir::Value> roots) {
+  for (mlir::OpOperand& operand : op->getOpOperands()) {
+    if (!mlir::isa<mlir::MemRefType>(operand.get().getType())) continue;
+    if (llvm::is_contained(roots, Root(operand.get()))) return false;
+  }
+  return true;
+}
+
+// Whether `generic` reads C at its own element and can be computed in the epilogue instead.
+bool IsEpilogue(Contraction& c, mlir::linalg::GenericOp generic) {
+  mlir::Value out = c.op.getDpsInitOperand(0)->get();
+  if (generic.getNumDpsInits() != 1 || generic->getNumResults() != 0) return false;
+  if (generic.getNumReductionLoops() != 0) return false;
+  auto out_type = mlir::cast<mlir::MemRefType>(out.getType());
+  if (generic.getNumLoops() != static_cast<unsigned>(out_type.getRank())) return false;
+  mlir::OpOperand* init = generic.getDpsInitOperand(0);
+  if (!mlir::isa<mlir::MemRefType>(init->get().getType()) || !generic.getMatchingIndexingMap(init).isIdentity()) return false;
+  mlir::Block& body = generic.getRegion().front();
+  if (!body.getArgument(body.getNumArguments() - 1).use_empty()) return false;
+  int reads_of_c = 0;
+  for (mlir::OpOperand* in : generic.getDpsInputOperands()) {
+    if (!mlir::isa<mlir::MemRefType>(in->get().getType())) return false;
+    if (in->get() == out) {
+      if (!generic.getMatchingIndexingMap(in).isIdentity()) return false;
+      ++reads_of_c;
+    } else if (Root(in->get()) == Root(init->get())) {
+      return false;  // the result overwrites something the epilogue reads elsewhere
+    }
+  }
+  if (reads_of_c != 1) return false;
+  const mlir::Value dest = Root(init->get());
+  return dest != Root(c.a->get()) && dest != Root(c.b->get()) && dest != Root(out);
+}
+
+// The elementwise generic that consumes C at its own element, when it follows the contraction
+// with only independent linalg ops between (those are moved in front of the contraction) and
+// C (a temp) is read by nothing after it; its result is then computed in the epilogue and C is
+// not written.
+mlir::linalg::GenericOp EpilogueConsumer(Contraction c) {
+  mlir::Value out = c.op.getDpsInitOperand(0)->get();
+  if (!out.getDefiningOp<mlir::memref::AllocOp>()) return nullptr;
+  const mlir::Value roots[] = {Root(c.a->get()), Root(c.b->get()), Root(out)};
+  std::vector<mlir::Operation*> independent;
+  mlir::linalg::GenericOp consumer;
+  for (mlir::Operation* next = c.op->getNextNode(); next && independent.size() <= 4; next = next->getNextNode()) {
+    if (mlir::isa<mlir::arith::ConstantOp, mlir::memref::AllocOp, mlir::memref::GetGlobalOp, mlir::memref::ExpandShapeOp,
+                  mlir::memref::CollapseShapeOp>(next)) {
+      continue;
+    }
+    auto generic = mlir::dyn_cast<mlir::linalg::GenericOp>(next);
+    if (generic && IsEpilogue(c, generic)) {
+      consumer = generic;
+      break;
+    }
+    auto linalg = mlir::dyn_cast<mlir::linalg::LinalgOp>(next);
+    if (!linalg || !Disjoint(linalg, roots)) return nullptr;
+    // Its operands must be available before the contraction.
+    for (mlir::Value v : next->getOperands()) {
+      mlir::Operation* def = v.getDefiningOp();
+      if (def && def->getBlock() == c.op->getBlock() && !def->isBeforeInBlock(c.op)) return nullptr;
+    }
+    independent.push_back(next);
+  }
+  if (!consumer) return nullptr;
+  // Nothing after the contraction but the consumer reads C.
+  for (mlir::Operation* user : out.getUsers()) {
+    if (user == c.op.getOperation() || user == consumer.getOperation()) continue;
+    if (user->getBlock() != c.op->getBlock() || !user->isBeforeInBlock(c.op)) return nullptr;
+  }
+  for (mlir::Operation* op : independent) op->moveBefore(c.op);
+  return consumer;
+}
+
+// Where an operand's elements come from: the operand itself through the contraction's map, or,
+// for a temp that a pure permutation generic (TensorFlow's transpose_a/b, a Transpose op)
+// wrote only to feed the contraction, that generic's input through the composed map; the
+// generic is then dropped.
+struct Source {
+  mlir::Value buffer;
+  mlir::AffineMap map;                              // loop dims -> buffer indices
+  mlir::linalg::GenericOp folded_transpose = nullptr;
+};
+
+bool WritesTo(mlir::Operation* op, mlir::Value root) {
+  if (mlir::isa<mlir::arith::ConstantOp, mlir::memref::AllocOp, mlir::memref::GetGlobalOp, mlir::memref::ExpandShapeOp,
+                mlir::memref::CollapseShapeOp>(op)) {
+    return false;
+  }
+  if (auto launch = mlir::dyn_cast<mlir::gpu::LaunchOp>(op)) {  // a kernel built here: its stores
+    bool writes = false;
+    launch.getBody().walk([&](mlir::Operation* inner) {
+      if (auto store = mlir::dyn_cast<mlir::memref::StoreOp>(inner)) writes |= Root(store.getMemRef()) == root;
+      else if (!mlir::isa<mlir::memref::LoadOp>(inner) && mlir::hasEffect<mlir::MemoryEffects::Write>(inner)) writes = true;
+    });
+    return writes;
+  }
+  auto linalg = mlir::dyn_cast<mlir::linalg::LinalgOp>(op);
+  if (!linalg) return true;  // unknown: assume it does
+  for (mlir::OpOperand& init : linalg.getDpsInitsMutable()) {
+    if (Root(init.get()) == root) return true;
+  }
+  return false;
+}
+
+Source SourceOf(Contraction& c, mlir::OpOperand* operand) {
+  Source s{operand->get(), c.op.getMatchingIndexingMap(operand)};
+  mlir::Value v = operand->get();
+  if (!v.getDefiningOp<mlir::memref::AllocOp>()) return s;
+  mlir::linalg::GenericOp producer;
+  for (mlir::Operation* user : v.getUsers()) {
+    if (user == c.op.getOperation()) continue;
+    auto g = mlir::dyn_cast<mlir::linalg::GenericOp>(user);
+    if (!g || producer) return s;
+    producer = g;
+  }
+  if (!producer || producer->getBlock() != c.op->getBlock() || !producer->isBeforeInBlock(c.op)) return s;
+  if (producer.getNumDpsInputs() != 1 || producer.getNumDpsInits() != 1 || producer->getNumResults() != 0) return s;
+  if (producer.getDpsInitOperand(0)->get() != v || producer.getNumReductionLoops() != 0) return s;
+  mlir::OpOperand* in = producer.getDpsInputOperand(0);
+  if (!mlir::isa<mlir::MemRefType>(in->get().getType())) return s;
+  if (!producer.getMatchingIndexingMap(producer.getDpsInitOperand(0)).isIdentity()) return s;
+  mlir::AffineMap in_map = producer.getMatchingIndexingMap(in);
+  if (!in_map.isPermutation()) return s;
+  mlir::Block& body = producer.getRegion().front();
+  if (std::distance(body.begin(), body.end()) != 1 || body.getTerminator()->getOperand(0) != body.getArgument(0)) return s;
+  // The producer's input must still hold the same values when the contraction runs.
+  const mlir::Value root = Root(in->get());
+  for (mlir::Operation* op = producer->getNextNode(); op && op != c.op.getOperation(); op = op->getNextNode()) {
+    if (WritesTo(op, root)) return s;
+  }
+  return Source{in->get(), in_map.compose(s.map), producer};
+}
+
+mlir::Operation* LastWriter(mlir::Operation* before, mlir::Value root) {
+  for (mlir::Operation* p = before->getPrevNode(); p; p = p->getPrevNode()) {
+    if (WritesTo(p, root)) return p;
+  }
+  return nullptr;
+}
+
+// C's init when every element of it is one constant: its last writer is a linalg.fill of the
+// whole buffer with a constant, or a linalg.copy into the whole of C from a buffer whose last
+// writer is one (CSE shares one zero fill between several matmuls; bufferization copies it).
+void FindConstantInit(Contraction& c) {
+  mlir::Value out = c.op.getDpsInitOperand(0)->get();
+  if (Root(out) != out) return;
+  mlir::Operation* writer = LastWriter(c.op, out);
+  auto copy = mlir::dyn_cast_or_null<mlir::linalg::CopyOp>(writer);
+  mlir::Value filled = out;
+  if (copy) {
+    if (copy.getDpsInitOperand(0)->get() != out) return;
+    filled = copy.getDpsInputOperand(0)->get();
+    if (Root(filled) != filled || filled.getType() != out.getType()) return;
+    writer = LastWriter(copy, filled);
+  }
+  auto fill = mlir::dyn_cast_or_null<mlir::linalg::FillOp>(writer);
+  if (!fill || fill.getDpsInitOperand(0)->get() != filled) return;
+  mlir::Value value = fill.getDpsInputOperand(0)->get();
+  if (!value.getDefiningOp<mlir::arith::ConstantOp>() || !value.getType().isF32()) return;
+  c.init_value = value;
+  c.init_copy = copy;
+}
+
+// A generic without inputs that writes one constant into the whole of a buffer (a broadcast
+// zero, e.g. the other operand of Relu's max).
+mlir::Value BroadcastConstant(mlir::Operation* op) {
+  auto g = mlir::dyn_cast_or_null<mlir::linalg::GenericOp>(op);
+  if (!g || g.getNumDpsInputs() != 0 || g.getNumDpsInits() != 1 || g->getNumResults() != 0) return {};
+  if (!g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity()) return {};
+  mlir::Block& body = g.getRegion().front();
+  if (std::distance(body.begin(), body.end()) != 1) return {};
+  mlir::Value v = body.getTerminator()->getOperand(0);
+  return v.getDefiningOp<mlir::arith::ConstantOp>() ? v : mlir::Value();
+}
+
+// The constant every element of `buffer` (a whole temp) holds right before `op`, else null.
+mlir::Value ConstantContent(mlir::Operation* op, mlir::Value buffer) {
+  if (Root(buffer) != buffer || !buffer.getDefiningOp<mlir::memref::AllocOp>()) return {};
+  mlir::Operation* writer = LastWriter(op, buffer);
+  if (auto fill = mlir::dyn_cast_or_null<mlir::linalg::FillOp>(writer)) {
+    mlir::Value v = fill.getDpsInputOperand(0)->get();
+    return fill.getDpsInitOperand(0)->get() == buffer && v.getDefiningOp<mlir::arith::ConstantOp>() ? v : mlir::Value();
+  }
+  if (mlir::Value v = BroadcastConstant(writer)) {
+    return mlir::cast<mlir::linalg::GenericOp>(writer).getDpsInitOperand(0)->get() == buffer ? v : mlir::Value();
+  }
+  return {};
+}
+
+std::vector<mlir::Value> ApplyMap(mlir::OpBuilder& b, mlir::Location loc, mlir::AffineMap m, const std::vector<mlir::Value>& dims) {
+  std::vector<mlir::Value> indices;
+  for (unsigned r = 0; r < m.getNumResults(); ++r) {
+    indices.push_back(b.create<mlir::affine::AffineApplyOp>(loc, m.getSubMap({r}), dims));
+  }
+  return indices;
+}
+
+void Lower(Contraction c) {
+  mlir::linalg::LinalgOp op = c.op;
+  mlir::MLIRContext* ctx = op.getContext();
+  mlir::OpOperand* out_operand = op.getDpsInitOperand(0);
+  const mlir::Value out = out_operand->get();
+  mlir::linalg::FillOp fill = ConstantFillRightBefore(op, out);
+  mlir::linalg::GenericOp consumer = EpilogueConsumer(c);
+  // Consumer inputs that hold one constant (Relu's broadcast zero): used as such, not loaded.
+  std::vector<mlir::Value> consumer_constants;
+  if (consumer) {
+    for (mlir::OpOperand* in : consumer.getDpsInputOperands()) {
+      consumer_constants.push_back(in->get() == out ? mlir::Value() : ConstantContent(op, in->get()));
+    }
+  }
+
+  mlir::OpBuilder b(op);
+  const mlir::Location loc = op.getLoc();
+  auto index = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
+  const mlir::Type f32 = b.getF32Type();
+  const mlir::Attribute workgroup = mlir::gpu::AddressSpaceAttr::get(ctx, mlir::gpu::AddressSpace::Workgroup);
+  // Rows padded by one element: the stores of a column-wise staging (a transposed operand) and
+  // the row-wise one both spread over the 32 banks.
+  auto a_tile_type = mlir::MemRefType::get({kTm, kTk + kPad}, f32, mlir::MemRefLayoutAttrInterface(), workgroup);
+  auto b_tile_type = mlir::MemRefType::get({kTk, kTn + kPad}, f32, mlir::MemRefLayoutAttrInterface(), workgroup);
+  Source a_src = SourceOf(c, c.a), b_src = SourceOf(c, c.b);
+  if (consumer) {
+    // The kernel's stores must not land in what its tile loads read.
+    const mlir::Value dest = Root(consumer.getDpsInitOperand(0)->get());
+    if (Root(a_src.buffer) == dest) a_src = Source{c.a->get(), op.getMatchingIndexingMap(c.a)};
+    if (Root(b_src.buffer) == dest) b_src = Source{c.b->get(), op.getMatchingIndexingMap(c.b)};
+  }
+  mlir::Value one = index(1);
+  auto launch = b.create<mlir::gpu::LaunchOp>(loc, index((c.n + kTn - 1) / kTn), index((c.m + kTm - 1) / kTm), index(c.batch),
+                                              index(kThreads), one, one, mlir::Value(), mlir::Type(), mlir::ValueRange{},
+                                              mlir::TypeRange{a_tile_type, b_tile_type});
+  mlir::Block& kernel = launch.getBody().front();
+  b.setInsertionPointToStart(&kernel);
+  mlir::Value a_tile = launch.getWorkgroupAttributions()[0], b_tile = launch.getWorkgroupAttributions()[1];
+  mlir::Value tid = launch.getThreadIds().x;
+  mlir::Value tx = b.create<mlir::arith::RemUIOp>(loc, tid, index(kThreadsX));
+  mlir::Value ty = b.create<mlir::arith::DivUIOp>(loc, tid, index(kThreadsX));
+  mlir::Value m0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().y, index(kTm));
+  mlir::Value n0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().x, index(kTn));
+  mlir::Value zero_i = index(0);
+  std::vector<mlir::Value> base_dims(c.ranges.size(), zero_i);
+  {
+    mlir::Value rest = launch.getBlockIds().z;
+    for (int d = static_cast<int>(c.batch_dims.size()) - 1; d >= 0; --d) {
+      mlir::Value size = index(c.ranges[c.batch_dims[d]]);
+      base_dims[c.batch_dims[d]] = b.create<mlir::arith::RemUIOp>(loc, rest, size);
+      rest = b.create<mlir::arith::DivUIOp>(loc, rest, size);
+    }
+  }
+  mlir::Value zero_f = b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
+  const auto contract = mlir::arith::FastMathFlagsAttr::get(ctx, mlir::arith::FastMathFlags::contract);
+  std::vector<mlir::Value> init(kMicroM * kMicroN, zero_f);
+
+  auto k_loop = b.create<mlir::scf::ForOp>(
+      loc, zero_i, index(c.k), index(kTk), init,
+      [&](mlir::OpBuilder& lb, mlir::Location l, mlir::Value k0, mlir::ValueRange accs) {
+        auto ci = [&](int64_t v) -> mlir::Value { return lb.create<mlir::arith::ConstantIndexOp>(l, v); };
+        // One tile of `rows` x `cols` from global (origin r0, c0, bounds rmax, cmax) into `tile`:
+        // element e = tid + threads * s, (e / cols, e % cols); out of bounds reads as 0.
+        // When the source's contiguous (last) index follows the tile's rows, consecutive threads
+        // take consecutive rows instead (coalesced global reads of a transposed operand).
+        auto stage = [&](const Source& src, int64_t rows, int64_t cols, mlir::Value r0, mlir::Value c0, int64_t rmax,
+                         int64_t cmax, unsigned rdim, unsigned cdim, mlir::Value tile) {
+          const mlir::AffineMap map = src.map;
+          const bool rows_fastest = map.getNumResults() > 0 && map.getResult(map.getNumResults() - 1).isFunctionOfDim(rdim);
+          for (int64_t s = 0; s < rows * cols / kThreads; ++s) {
+            mlir::Value e = lb.create<mlir::arith::AddIOp>(l, tid, ci(kThreads * s));
+            mlir::Value r = rows_fastest ? lb.create<mlir::arith::RemUIOp>(l, e, ci(rows)).getResult()
+                                         : lb.create<mlir::arith::DivUIOp>(l, e, ci(cols)).getResult();
+            mlir::Value col = rows_fastest ? lb.create<mlir::arith::DivUIOp>(l, e, ci(rows)).getResult()
+                                           : lb.create<mlir::arith::RemUIOp>(l, e, ci(cols)).getResult();
+            mlir::Value gr = lb.create<mlir::arith::AddIOp>(l, r0, r);
+            mlir::Value gc = lb.create<mlir::arith::AddIOp>(l, c0, col);
+            mlir::Value in_r = lb.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ult, gr, ci(rmax));
+            mlir::Value in_c = lb.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ult, gc, ci(cmax));
+            mlir::Value in = lb.create<mlir::arith::AndIOp>(l, in_r, in_c);
+            std::vector<mlir::Value> dims = base_dims;
+            dims[rdim] = lb.create<mlir::arith::MinUIOp>(l, gr, ci(rmax - 1));  // clamped: the load stays in bounds
+            dims[cdim] = lb.create<mlir::arith::MinUIOp>(l, gc, ci(cmax - 1));
+            std::vector<mlir::Value> indices = ApplyMap(lb, l, map, dims);
+            mlir::Value v = lb.create<mlir::memref::LoadOp>(l, src.buffer, indices);
+            v = lb.create<mlir::arith::SelectOp>(l, in, v, zero_f);
+            lb.create<mlir::memref::StoreOp>(l, v, tile, mlir::ValueRange{r, col});
+          }
+        };
+        stage(a_src, kTm, kTk, m0, k0, c.m, c.k, c.dm, c.dk, a_tile);
+        stage(b_src, kTk, kTn, k0, n0, c.k, c.n, c.dk, c.dn, b_tile);
+        lb.create<mlir::gpu::BarrierOp>(l);
+        std::vector<mlir::Value> acc(accs.begin(), accs.end());
+        std::vector<mlir::Value> rows(kMicroM), cols(kMicroN);
+        for (int64_t i = 0; i < kMicroM; ++i) rows[i] = lb.create<mlir::arith::AddIOp>(l, ty, ci(kThreadsY * i));
+        for (int64_t j = 0; j < kMicroN; ++j) cols[j] = lb.create<mlir::arith::AddIOp>(l, tx, ci(kThreadsX * j));
+        for (int64_t kk = 0; kk < kTk; ++kk) {
+          mlir::Value kv = ci(kk);
+          std::vector<mlir::Value> av(kMicroM), bv(kMicroN);
+          for (int64_t i = 0; i < kMicroM; ++i) av[i] = lb.create<mlir::memref::LoadOp>(l, a_tile, mlir::ValueRange{rows[i], kv});
+          for (int64_t j = 0; j < kMicroN; ++j) bv[j] = lb.create<mlir::memref::LoadOp>(l, b_tile, mlir::ValueRange{kv, cols[j]});
+          for (int64_t i = 0; i < kMicroM; ++i) {
+            for (int64_t j = 0; j < kMicroN; ++j) {
+              mlir::Value p = lb.create<mlir::arith::MulFOp>(l, av[i], bv[j], contract);
+              acc[i * kMicroN + j] = lb.create<mlir::arith::AddFOp>(l, acc[i * kMicroN + j], p, contract);
+            }
+          }
+        }
+        lb.create<mlir::gpu::BarrierOp>(l);
+        lb.create<mlir::scf::YieldOp>(l, acc);
+      });
+
+  // Epilogue: init + sum, the consumer's body, guarded store.
+  mlir::Value fill_value = fill ? fill.getDpsInputOperand(0)->get() : c.init_value;
+  // A copy that only put the constant init into C is dead once the kernel does not read C,
+  // unless something between it and the contraction reads C.
+  mlir::Operation* dead_copy = nullptr;
+  if (!fill && c.init_copy) {
+    dead_copy = c.init_copy;
+    for (mlir::Operation* user : out.getUsers()) {
+      if (user == c.init_copy || user == op.getOperation()) continue;
+      if (user->getBlock() != op->getBlock() || user->isBeforeInBlock(op)) dead_copy = nullptr;
+    }
+  }
+  for (int64_t i = 0; i < kMicroM; ++i) {
+    for (int64_t j = 0; j < kMicroN; ++j) {
+      mlir::Value row = b.create<mlir::arith::AddIOp>(loc, m0, b.create<mlir::arith::AddIOp>(loc, ty, index(kThreadsY * i)));
+      mlir::Value col = b.create<mlir::arith::AddIOp>(loc, n0, b.create<mlir::arith::AddIOp>(loc, tx, index(kThreadsX * j)));
+      mlir::Value in_r = b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::ult, row, index(c.m));
+      mlir::Value in_c = b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::ult, col, index(c.n));
+      mlir::Value in = b.create<mlir::arith::AndIOp>(loc, in_r, in_c);
+      mlir::Value sum = k_loop.getResult(i * kMicroN + j);
+      b.create<mlir::scf::IfOp>(loc, in, [&](mlir::OpBuilder& ib, mlir::Location l) {
+        std::vector<mlir::Value> dims = base_dims;
+        dims[c.dm] = row;
+        dims[c.dn] = col;
+        std::vector<mlir::Value> c_indices = ApplyMap(ib, l, op.getMatchingIndexingMap(out_operand), dims);
+        mlir::Value old = fill_value ? fill_value : ib.create<mlir::memref::LoadOp>(l, out, c_indices).getResult();
+        mlir::Value value = ib.create<mlir::arith::AddFOp>(l, old, sum);
+        if (!consumer) {
+          ib.create<mlir::memref::StoreOp>(l, value, out, c_indices);
+        } else {
+          mlir::Block& body = consumer.getRegion().front();
+          mlir::IRMapping map;
+          for (unsigned k = 0; k < consumer.getNumDpsInputs(); ++k) {
+            mlir::OpOperand* in_operand = consumer.getDpsInputOperand(k);
+            if (in_operand->get() == out) {
+              map.map(body.getArgument(k), value);
+            } else if (consumer_constants[k]) {
+              map.map(body.getArgument(k), consumer_constants[k]);
+            } else {
+              std::vector<mlir::Value> at = ApplyMap(ib, l, consumer.getMatchingIndexingMap(in_operand), c_indices);
+              map.map(body.getArgument(k), ib.create<mlir::memref::LoadOp>(l, in_operand->get(), at));
+            }
+          }
+          for (mlir::Operation& body_op : body.without_terminator()) {
+            if (auto idx = mlir::dyn_cast<mlir::linalg::IndexOp>(body_op)) {
+              map.map(idx.getResult(), c_indices[idx.getDim()]);
+              continue;
+            }
+            ib.clone(body_op, map);
+          }
+          ib.create<mlir::memref::StoreOp>(l, map.lookup(body.getTerminator()->getOperand(0)),
+                                           consumer.getDpsInitOperand(0)->get(), c_indices);
+        }
+        ib.create<mlir::scf::YieldOp>(l);
+      });
+    }
+  }
+  b.create<mlir::gpu::TerminatorOp>(loc);
+
+  op->erase();
+  if (fill) fill.erase();
+  if (dead_copy) dead_copy->erase();
+  for (Source* src : {&a_src, &b_src}) {
+    if (!src->folded_transpose) continue;
+    mlir::Value temp = src->folded_transpose.getDpsInitOperand(0)->get();
+    src->folded_transpose.erase();
+    if (auto alloc = temp.getDefiningOp<mlir::memref::AllocOp>(); alloc && alloc->use_empty()) alloc.erase();
+  }
+  if (consumer) consumer.erase();
+  if (auto alloc = out.getDefiningOp<mlir::memref::AllocOp>(); alloc && alloc->use_empty()) alloc.erase();
+}
+
+}  // namespace
+
+absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim) {
+  std::vector<Contraction> found;
+  for (mlir::Operation& op : func.getBody().front()) {
+    auto linalg = mlir::dyn_cast<mlir::linalg::LinalgOp>(op);
+    if (!linalg) continue;
+    std::optional<Contraction> c = Match(linalg);
+    if (!c || c->m < min_dim || c->n < min_dim || c->k < 1) continue;
+    FindConstantInit(*c);  // before any rewrite: the writers are still the original ops
+    found.push_back(*c);
+  }
+  for (const Contraction& c : found) Lower(c);
+  // Temps that are only filled any more (their copies, contractions and epilogue readers are
+  // gone): dropped.
+  if (found.empty()) return absl::OkStatus();
+  std::vector<mlir::memref::AllocOp> allocs;
+  for (auto alloc : func.getBody().front().getOps<mlir::memref::AllocOp>()) allocs.push_back(alloc);
+  for (mlir::memref::AllocOp alloc : allocs) {
+    if (alloc->use_empty()) continue;
+    bool only_fills = true;
+    for (mlir::Operation* user : alloc->getUsers()) {
+      only_fills &= mlir::isa<mlir::linalg::FillOp>(user) || static_cast<bool>(BroadcastConstant(user));
+    }
+    if (!only_fills) continue;
+    for (mlir::Operation* user : llvm::make_early_inc_range(alloc->getUsers())) user->erase();
+    alloc.erase();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace strata::gpu

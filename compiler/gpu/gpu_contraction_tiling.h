@@ -1,0 +1,32 @@
+// Matmul-like contractions (linalg.matmul, linalg.batch_matmul and generics of the same shape:
+// C[b, m, n] += A[b, m, k] * B[b, k, n] in f32, any operand layout the indexing maps express)
+// tiled through shared memory: one block of 256 threads per 64x64 tile of C (grid x = N tiles,
+// y = M tiles, z = batch), the K loop in steps of 16 with the 64x16 A tile and the 16x64 B tile
+// staged through workgroup memory (guarded loads that fill zeros past the edges), gpu.barrier
+// around the compute, each thread accumulating a 4x4 register micro-tile (rows ty + 16 i,
+// columns tx + 16 j) and storing it guarded. Shared tile rows are padded by one float. The init
+// (a constant when C's last writer is a constant fill, or a copy of a constant-filled buffer;
+// else the old C) is added in the epilogue, and so is the elementwise consumer of C (BiasAdd +
+// Relu as one fused generic) when it is the next linalg op (independent ones between are moved
+// in front) and reads C at its own element: it is computed in the same kernel and C is never
+// written. An operand that a pure transpose generic wrote only for the contraction is read from
+// the transpose's input instead (transpose_a / transpose_b cost no kernel).
+//
+// Behind GpuCompileOptions::tile_contractions (off by default until a GPU run verifies it).
+#pragma once
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace strata::gpu {
+
+inline constexpr int64_t kContractionTileM = 64, kContractionTileN = 64, kContractionTileK = 16;
+inline constexpr int64_t kContractionThreads = 256;  // 16 x 16 threads, 4 x 4 outputs each
+
+// On the bufferized host function, before the block reductions. Contractions with M or N below
+// `min_dim` (a 1x784 by 784x10 MatMul: a 64x64 tile would be mostly idle) are left alone.
+absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim);
+
+}  // namespace strata::gpu
