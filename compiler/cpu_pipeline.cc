@@ -9,6 +9,7 @@
 #include "compiler/aot_buffer_lifetimes.h"
 #include "compiler/cpu_parallel.h"
 #include "compiler/cpu_tiling.h"
+#include "compiler/pass_util.h"
 #include "llvm/Support/raw_ostream.h"
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
@@ -58,26 +59,11 @@ struct MathApproximationPass : public mlir::PassWrapper<MathApproximationPass, m
   }
 };
 
-// Gives every use of a tensor.empty its own op. CSE merges identical empties, and empty-tensor
-// elimination would then make unrelated results share one destination buffer.
+// SplitEmptyTensors (pass_util.h) as a pass on each function.
 struct SplitEmptyTensorsPass : public mlir::PassWrapper<SplitEmptyTensorsPass, mlir::OperationPass<mlir::func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SplitEmptyTensorsPass)
   llvm::StringRef getArgument() const override { return "strata-split-empty-tensors"; }
-  void runOnOperation() override {
-    llvm::SmallVector<mlir::tensor::EmptyOp> empties;
-    getOperation().walk([&](mlir::tensor::EmptyOp op) {
-      if (!op->hasOneUse() && !op->use_empty()) empties.push_back(op);
-    });
-    mlir::OpBuilder b(&getContext());
-    for (mlir::tensor::EmptyOp op : empties) {
-      llvm::SmallVector<mlir::OpOperand*> uses;
-      for (mlir::OpOperand& use : op->getUses()) uses.push_back(&use);
-      for (size_t i = 1; i < uses.size(); ++i) {
-        b.setInsertionPoint(op);
-        uses[i]->set(b.clone(*op)->getResult(0));
-      }
-    }
-  }
+  void runOnOperation() override { SplitEmptyTensors(getOperation()); }
 };
 
 void AddCleanup(mlir::OpPassManager& pm) {
@@ -85,21 +71,8 @@ void AddCleanup(mlir::OpPassManager& pm) {
   pm.addNestedPass<mlir::func::FuncOp>(mlir::createCSEPass());
 }
 
-// Runs `pm` on `module`; failures return MLIR's diagnostics.
 absl::Status Run(mlir::PassManager& pm, mlir::ModuleOp module, const char* stage) {
-  std::string diagnostics;
-  mlir::ScopedDiagnosticHandler handler(module.getContext(), [&](mlir::Diagnostic& d) {
-    if (d.getSeverity() == mlir::DiagnosticSeverity::Error) {
-      llvm::raw_string_ostream os(diagnostics);
-      os << d.getLocation() << ": " << d << "\n";
-      for (const mlir::Diagnostic& note : d.getNotes()) os << "  note: " << note << "\n";
-    }
-    return mlir::success();
-  });
-  if (mlir::failed(pm.run(module))) {
-    return absl::InternalError(absl::StrCat("CPU pipeline failed at ", stage, ": ", diagnostics));
-  }
-  return absl::OkStatus();
+  return RunPassManager(pm, module, "CPU pipeline", stage);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "compiler/cpu_pipeline.h"
+#include "compiler/pass_util.h"
 #include "compiler/gpu/gpu_block_reduction.h"
 #include "compiler/gpu/gpu_contraction_tiling.h"
 #include "compiler/gpu/gpu_kernel_module.h"
@@ -41,44 +42,13 @@ namespace {
 
 using mlir::func::FuncOp;
 
-// Gives every use of a tensor.empty its own op (as the CPU pipeline does): CSE merges identical
-// empties, and empty-tensor elimination would then make unrelated results share a buffer.
-void SplitEmptyTensors(mlir::ModuleOp module) {
-  llvm::SmallVector<mlir::tensor::EmptyOp> empties;
-  module.walk([&](mlir::tensor::EmptyOp op) {
-    if (!op->hasOneUse() && !op->use_empty()) empties.push_back(op);
-  });
-  mlir::OpBuilder b(module.getContext());
-  for (mlir::tensor::EmptyOp op : empties) {
-    llvm::SmallVector<mlir::OpOperand*> uses;
-    for (mlir::OpOperand& use : op->getUses()) uses.push_back(&use);
-    for (size_t i = 1; i < uses.size(); ++i) {
-      b.setInsertionPoint(op);
-      uses[i]->set(b.clone(*op)->getResult(0));
-    }
-  }
-}
-
 void AddCleanup(mlir::OpPassManager& pm) {
   pm.addPass(mlir::createCanonicalizerPass());
   pm.addPass(mlir::createCSEPass());
 }
 
-// Runs `pm` on `module`; failures return MLIR's diagnostics.
 absl::Status Run(mlir::PassManager& pm, mlir::ModuleOp module, const char* stage) {
-  std::string diagnostics;
-  mlir::ScopedDiagnosticHandler handler(module.getContext(), [&](mlir::Diagnostic& d) {
-    if (d.getSeverity() == mlir::DiagnosticSeverity::Error) {
-      llvm::raw_string_ostream os(diagnostics);
-      os << d.getLocation() << ": " << d << "\n";
-      for (const mlir::Diagnostic& note : d.getNotes()) os << "  note: " << note << "\n";
-    }
-    return mlir::success();
-  });
-  if (mlir::failed(pm.run(module))) {
-    return absl::InternalError(absl::StrCat("GPU pipeline failed at ", stage, ": ", diagnostics));
-  }
-  return absl::OkStatus();
+  return RunPassManager(pm, module, "GPU pipeline", stage);
 }
 
 absl::Status ForEachFunc(mlir::ModuleOp module, const std::function<absl::Status(FuncOp)>& fn) {

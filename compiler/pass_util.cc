@@ -1,0 +1,47 @@
+#include "compiler/pass_util.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "graph/str_util.h"
+#include "llvm/Support/raw_ostream.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Diagnostics.h"
+
+namespace strata {
+
+void SplitEmptyTensors(mlir::Operation* root) {
+  llvm::SmallVector<mlir::tensor::EmptyOp> empties;
+  root->walk([&](mlir::tensor::EmptyOp op) {
+    if (!op->hasOneUse() && !op->use_empty()) empties.push_back(op);
+  });
+  mlir::OpBuilder b(root->getContext());
+  for (mlir::tensor::EmptyOp op : empties) {
+    llvm::SmallVector<mlir::OpOperand*> uses;
+    for (mlir::OpOperand& use : op->getUses()) uses.push_back(&use);
+    for (size_t i = 1; i < uses.size(); ++i) {
+      b.setInsertionPoint(op);
+      uses[i]->set(b.clone(*op)->getResult(0));
+    }
+  }
+}
+
+absl::Status RunPassManager(mlir::PassManager& pm, mlir::ModuleOp module, std::string_view pipeline,
+                            std::string_view stage) {
+  std::string diagnostics;
+  mlir::ScopedDiagnosticHandler handler(module.getContext(), [&](mlir::Diagnostic& d) {
+    if (d.getSeverity() == mlir::DiagnosticSeverity::Error) {
+      llvm::raw_string_ostream os(diagnostics);
+      os << d.getLocation() << ": " << d << "\n";
+      for (const mlir::Diagnostic& note : d.getNotes()) os << "  note: " << note << "\n";
+    }
+    return mlir::success();
+  });
+  if (mlir::failed(pm.run(module))) {
+    return absl::InternalError(absl::StrCat(Absl(pipeline), " failed at ", Absl(stage), ": ", diagnostics));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace strata
