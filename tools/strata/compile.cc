@@ -147,6 +147,39 @@ absl::StatusOr<std::pair<std::string, Tensor>> ParseFeedSpec(const std::string& 
 
 enum class Emit { kMlir, kLlvm };
 
+// The model read, imported and specialized for --feed NAME:TYPE[DIMS] and --fetch NAME: the
+// same steps as Session::Run up to the backend (--emit and --target cuda).
+struct LoadedModel {
+  tf::GraphDef def;
+  std::unique_ptr<Graph> graph;
+  ResolvedRequest request;
+  SpecializedGraph specialized;
+};
+
+absl::StatusOr<LoadedModel> LoadSpecialized(const std::string& model_path, const std::vector<std::string>& feed_specs,
+                                            const std::vector<std::string>& fetches) {
+  std::vector<std::pair<std::string, Tensor>> feeds;
+  for (const std::string& spec : feed_specs) {
+    absl::StatusOr<std::pair<std::string, Tensor>> feed = ParseFeedSpec(spec);
+    if (!feed.ok()) return feed.status();
+    feeds.push_back(*std::move(feed));
+  }
+  LoadedModel model;
+  absl::StatusOr<tf::GraphDef> def = ReadModel(model_path);
+  if (!def.ok()) return def.status();
+  model.def = *std::move(def);
+  absl::StatusOr<std::unique_ptr<Graph>> graph = ImportModel(model.def, model_path);
+  if (!graph.ok()) return graph.status();
+  model.graph = *std::move(graph);
+  absl::StatusOr<ResolvedRequest> request = ResolveRunRequest(*model.graph, feeds, fetches, /*targets=*/{});
+  if (!request.ok()) return request.status();
+  model.request = *std::move(request);
+  absl::StatusOr<SpecializedGraph> specialized = SpecializeGraph(*model.graph, model.def, model.request);
+  if (!specialized.ok()) return specialized.status();
+  model.specialized = *std::move(specialized);
+  return model;
+}
+
 std::string FormatIr(const CpuExecutable& executable, Emit emit) {
   if (emit == Emit::kLlvm) return absl::StrCat("; ---- llvm ----\n", executable.llvm_ir(), "\n");
   return absl::StrCat("// ---- lowered ----\n", executable.lowered_ir(), "\n// ---- fused ----\n", executable.fused_ir(),
@@ -166,32 +199,17 @@ absl::Status EmitIr(const ParsedArgs& args, const std::string& model_path, const
   }
   if (fetches.empty()) return absl::InvalidArgumentError("compile: nothing to compile: give at least one --fetch NAME");
 
-  std::vector<std::pair<std::string, Tensor>> feeds;
-  for (const std::string& spec : feed_specs) {
-    absl::StatusOr<std::pair<std::string, Tensor>> feed = ParseFeedSpec(spec);
-    if (!feed.ok()) return feed.status();
-    feeds.push_back(*std::move(feed));
-  }
-
-  absl::StatusOr<tf::GraphDef> def = ReadModel(model_path);
-  if (!def.ok()) return def.status();
-  absl::StatusOr<std::unique_ptr<Graph>> graph = ImportModel(*def, model_path);
-  if (!graph.ok()) return graph.status();
-
-  // The same steps as Session::Run up to the backend.
-  absl::StatusOr<ResolvedRequest> request = ResolveRunRequest(**graph, feeds, fetches, /*targets=*/{});
-  if (!request.ok()) return request.status();
-  absl::StatusOr<SpecializedGraph> specialized = SpecializeGraph(**graph, *def, *request);
-  if (!specialized.ok()) return specialized.status();
+  absl::StatusOr<LoadedModel> model = LoadSpecialized(model_path, feed_specs, fetches);
+  if (!model.ok()) return model.status();
   CompileRequest compile_request;
-  if (!specialized->results.empty()) {
-    compile_request = specialized->MakeCompileRequest("main");
+  if (!model->specialized.results.empty()) {
+    compile_request = model->specialized.MakeCompileRequest("main");
   } else {
     // Every fetch folded to a constant (or is fed), so a Session would compile nothing; the
     // imported graph is compiled as it stands instead, so that there is IR to look at.
-    compile_request.graph = graph->get();
-    for (const ResolvedFeed& f : request->feeds) compile_request.args.push_back(f.tensor);
-    compile_request.results = request->fetches;
+    compile_request.graph = model->graph.get();
+    for (const ResolvedFeed& f : model->request.feeds) compile_request.args.push_back(f.tensor);
+    compile_request.results = model->request.fetches;
   }
 
   CpuBackendOptions options;
@@ -308,25 +326,14 @@ absl::Status CompileCuda(const ParsedArgs& args, const std::string& model_path, 
   options.cuda_arch = args.Value("--cuda_arch").value_or("sm_90");
   if (absl::StatusOr<std::string> f = DefaultPtxFeatures(options.cuda_arch); !f.ok()) return f.status();
 
-  std::vector<std::pair<std::string, Tensor>> feeds;
-  for (const std::string& spec : feed_specs) {
-    absl::StatusOr<std::pair<std::string, Tensor>> feed = ParseFeedSpec(spec);
-    if (!feed.ok()) return feed.status();
-    feeds.push_back(*std::move(feed));
-  }
-  absl::StatusOr<tf::GraphDef> def = ReadModel(model_path);
-  if (!def.ok()) return def.status();
-  absl::StatusOr<std::unique_ptr<Graph>> graph = ImportModel(*def, model_path);
-  if (!graph.ok()) return graph.status();
-  absl::StatusOr<ResolvedRequest> request = ResolveRunRequest(**graph, feeds, fetches, /*targets=*/{});
-  if (!request.ok()) return request.status();
-  absl::StatusOr<SpecializedGraph> specialized = SpecializeGraph(**graph, *def, *request);
-  if (!specialized.ok()) return specialized.status();
-  if (specialized->results.empty()) {
+  absl::StatusOr<LoadedModel> model = LoadSpecialized(model_path, feed_specs, fetches);
+  if (!model.ok()) return model.status();
+  if (model->specialized.results.empty()) {
     return absl::InvalidArgumentError("compile: nothing to run on the GPU: every fetch is a feed or folds to a constant");
   }
   GpuCompileInfo info;
-  absl::StatusOr<gpu::GpuProgram> program = CompileGpuProgram(specialized->MakeCompileRequest("main"), options, &info);
+  absl::StatusOr<gpu::GpuProgram> program =
+      CompileGpuProgram(model->specialized.MakeCompileRequest("main"), options, &info);
   if (!program.ok()) return program.status();
   if (absl::Status s = WriteBinaryFile(*out_ptx, program->ptx); !s.ok()) return s;
   if (std::optional<std::string> cubin = args.Value("--out_cubin")) {
