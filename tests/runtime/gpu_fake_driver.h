@@ -66,57 +66,34 @@ namespace detail {
 constexpr CUresult kInvalidValue = 1;
 constexpr CUresult kIllegalAddress = 700;
 
-inline CUresult GetErrorName(CUresult error, const char** name) {
-  switch (error) {
-    case 0:
-      *name = "CUDA_SUCCESS";
-      return 0;
-    case 1:
-      *name = "CUDA_ERROR_INVALID_VALUE";
-      return 0;
-    case 2:
-      *name = "CUDA_ERROR_OUT_OF_MEMORY";
-      return 0;
-    case 218:
-      *name = "CUDA_ERROR_INVALID_PTX";
-      return 0;
-    case 500:
-      *name = "CUDA_ERROR_NOT_FOUND";
-      return 0;
-    case 700:
-      *name = "CUDA_ERROR_ILLEGAL_ADDRESS";
-      return 0;
-    default:
-      *name = nullptr;
-      return kInvalidValue;
-  }
-}
+// The error codes the fake returns, with the driver's names and texts for them.
+struct FakeError {
+  CUresult code;
+  const char* name;
+  const char* text;
+};
+inline constexpr FakeError kFakeErrors[] = {
+    {0, "CUDA_SUCCESS", "no error"},
+    {1, "CUDA_ERROR_INVALID_VALUE", "invalid argument"},
+    {2, "CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
+    {218, "CUDA_ERROR_INVALID_PTX", "a PTX JIT compilation failed"},
+    {500, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
+    {700, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
+};
 
-inline CUresult GetErrorString(CUresult error, const char** text) {
-  switch (error) {
-    case 0:
-      *text = "no error";
+// cuGetErrorName (`name_not_text`) or cuGetErrorString: kInvalidValue and null for an unknown code.
+inline CUresult LookUpError(CUresult error, bool name_not_text, const char** out) {
+  for (const FakeError& e : kFakeErrors) {
+    if (e.code == error) {
+      *out = name_not_text ? e.name : e.text;
       return 0;
-    case 1:
-      *text = "invalid argument";
-      return 0;
-    case 2:
-      *text = "out of memory";
-      return 0;
-    case 218:
-      *text = "a PTX JIT compilation failed";
-      return 0;
-    case 500:
-      *text = "named symbol not found";
-      return 0;
-    case 700:
-      *text = "an illegal memory access was encountered";
-      return 0;
-    default:
-      *text = nullptr;
-      return kInvalidValue;
+    }
   }
+  *out = nullptr;
+  return kInvalidValue;
 }
+inline CUresult GetErrorName(CUresult error, const char** name) { return LookUpError(error, true, name); }
+inline CUresult GetErrorString(CUresult error, const char** text) { return LookUpError(error, false, text); }
 
 inline CUresult ModuleLoadDataEx(CUmodule* module, const void* image, unsigned int num_options, CUjit_option* options,
                                  void** values) {
