@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/ptxas_util.h"
 
 namespace strata {
 namespace {
@@ -117,9 +118,7 @@ TEST_F(GpuCliTest, WritesPtxForTheArchAndPrintsASummary) {
 }
 
 TEST_F(GpuCliTest, CubinThroughPtxas) {
-  const bool have_ptxas = std::system("command -v ptxas >/dev/null 2>&1") == 0 || fs::exists("/usr/local/cuda/bin/ptxas") ||
-                          (std::getenv("STRATA_PTXAS") && *std::getenv("STRATA_PTXAS"));
-  if (!have_ptxas) GTEST_SKIP() << "no ptxas";
+  if (testing_util::FindPtxas().empty()) GTEST_SKIP() << "no ptxas";
   CliResult r = Run(With({"--target", "cuda", "--out_ptx", Path("m.ptx"), "--out_cubin", Path("m.cubin")}));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string cubin = ReadFile(Path("m.cubin"));

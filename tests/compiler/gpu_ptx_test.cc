@@ -18,6 +18,7 @@
 #include "graph/shape_inference.h"
 #include "gtest/gtest.h"
 #include "tests/compiler/graph_test_util.h"
+#include "tests/ptxas_util.h"
 
 namespace strata {
 namespace {
@@ -53,28 +54,15 @@ absl::StatusOr<gpu::GpuProgram> Compile(GraphBuilder& g, const Feeds& feeds, con
   return CompileGpuProgram(request, options, info);
 }
 
-// $STRATA_PTXAS, `ptxas` on PATH, /usr/local/cuda/bin/ptxas; empty when none.
-std::string FindPtxas() {
-  if (const char* env = std::getenv("STRATA_PTXAS"); env && *env) return env;
-  if (std::system("command -v ptxas >/dev/null 2>&1") == 0) return "ptxas";
-  if (std::filesystem::exists("/usr/local/cuda/bin/ptxas")) return "/usr/local/cuda/bin/ptxas";
-  return "";
-}
+using testing_util::FindPtxas;
 
 // Runs ptxas on `ptx`; returns its diagnostics on failure.
 ::testing::AssertionResult PtxasAccepts(const std::string& ptxas, const std::string& ptx, const std::string& arch,
                                         const std::string& tag) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path();
-  const std::string stem = absl::StrCat("strata_gpu_test_", ::getpid(), "_", tag);
-  const std::string ptx_path = (dir / (stem + ".ptx")).string(), log_path = (dir / (stem + ".log")).string();
-  std::ofstream(ptx_path) << ptx;
-  const std::string cmd = absl::StrCat(ptxas, " -arch=", arch, " ", ptx_path, " -o /dev/null > ", log_path, " 2>&1");
-  const int rc = std::system(cmd.c_str());
-  std::ifstream log_in(log_path);
-  std::string log((std::istreambuf_iterator<char>(log_in)), std::istreambuf_iterator<char>());
-  std::filesystem::remove(ptx_path);
-  std::filesystem::remove(log_path);
-  if (rc != 0) return ::testing::AssertionFailure() << cmd << " failed (" << rc << "):\n" << log;
+  const testing_util::PtxasRun run = testing_util::RunPtxas(ptxas, ptx, arch, tag);
+  if (run.exit_code != 0) {
+    return ::testing::AssertionFailure() << run.command << " failed (" << run.exit_code << "):\n" << run.output;
+  }
   return ::testing::AssertionSuccess();
 }
 
@@ -650,17 +638,8 @@ GpuCompileOptions Tiled(const std::string& arch) {
 
 // `ptxas -v` on `ptx`: its resource report (registers, spills, shared memory per entry).
 std::string PtxasVerbose(const std::string& ptxas, const std::string& ptx, const std::string& arch, const std::string& tag) {
-  const std::filesystem::path dir = std::filesystem::temp_directory_path();
-  const std::string stem = absl::StrCat("strata_gpu_test_v_", ::getpid(), "_", tag);
-  const std::string ptx_path = (dir / (stem + ".ptx")).string(), log_path = (dir / (stem + ".log")).string();
-  std::ofstream(ptx_path) << ptx;
-  const std::string cmd = absl::StrCat(ptxas, " -v -arch=", arch, " ", ptx_path, " -o /dev/null > ", log_path, " 2>&1");
-  const int rc = std::system(cmd.c_str());
-  std::ifstream log_in(log_path);
-  std::string log((std::istreambuf_iterator<char>(log_in)), std::istreambuf_iterator<char>());
-  std::filesystem::remove(ptx_path);
-  std::filesystem::remove(log_path);
-  return rc == 0 ? log : "";
+  const testing_util::PtxasRun run = testing_util::RunPtxas(ptxas, ptx, arch, "v_" + tag, "-v");
+  return run.exit_code == 0 ? run.output : "";
 }
 
 // The PTX text of entry `kernel` (up to the next entry).

@@ -30,6 +30,7 @@
 #include "runtime/gpu/gpu_executable.h"
 #include "runtime/gpu/gpu_program.h"
 #include "runtime/gpu/gpu_program_validation.h"
+#include "tests/ptxas_util.h"
 #include "tests/runtime/gpu_fake_driver.h"
 
 namespace strata::gpu {
@@ -408,28 +409,13 @@ TEST(CudaBackendTest, WithoutADeviceIsUnavailableOrUnimplemented) {
 // ---------------------------------------------------------------------------------------------
 // The PTX, checked offline by ptxas (from the CUDA toolkit, present on the dev machines).
 
-std::string FindPtxas() {
-  if (const char* env = std::getenv("STRATA_PTXAS"); env != nullptr && *env != '\0') return env;
-  const char* candidates[] = {"/usr/local/cuda/bin/ptxas", "/usr/bin/ptxas"};
-  for (const char* c : candidates) {
-    if (access(c, X_OK) == 0) return c;
-  }
-  return "";
-}
+using testing_util::FindPtxas;
 
 // ptxas's exit code on `ptx` for sm_80; its output goes to `*log`.
 int RunPtxas(const std::string& ptxas, const std::string& ptx, const std::string& tag, std::string* log) {
-  const std::string dir = ::testing::TempDir();
-  const std::string file = absl::StrCat(dir, "/gpu_runtime_test_", tag, "_", getpid(), ".ptx");
-  const std::string out = file + ".log";
-  std::ofstream(file) << ptx;
-  const int rc = std::system(absl::StrCat(ptxas, " -arch=sm_80 ", file, " -o /dev/null > ", out, " 2>&1").c_str());
-  std::stringstream text;
-  text << std::ifstream(out).rdbuf();
-  *log = text.str();
-  std::remove(file.c_str());
-  std::remove(out.c_str());
-  return rc;
+  const testing_util::PtxasRun run = testing_util::RunPtxas(ptxas, ptx, "sm_80", "gpu_runtime_test_" + tag);
+  *log = run.output;
+  return run.exit_code;
 }
 
 TEST(GpuRuntimePtxTest, PtxasAcceptsTheTestKernelsAndRejectsTheBadOne) {
