@@ -17,11 +17,14 @@
 #include "gmock/gmock.h"
 #include "graph/graph_def_io.h"
 #include "gtest/gtest.h"
+#include "tests/tools/cli_test_util.h"
 
 namespace strata {
 namespace {
 
 namespace fs = std::filesystem;
+using testing_util::CliResult;
+using testing_util::ReadFile;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -29,28 +32,9 @@ const std::string kTfAdd = STRATA_SOURCE_DIR "/tests/data/tfadd.pbtxt";
 const std::string kScalarInput = STRATA_SOURCE_DIR "/tests/data/scalar_input.pbtxt";
 const std::string kUnknownOp = STRATA_SOURCE_DIR "/tests/data/tfunknownop.pbtxt";
 
-struct CliResult {
-  int exit_code = -1;
-  bool crashed = false;  // killed by a signal (abort, segfault, ...)
-  std::string out, err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string ShellQuote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
 }
 
 class StrataCliTest : public ::testing::Test {
@@ -67,23 +51,7 @@ class StrataCliTest : public ::testing::Test {
 
   std::string Path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
 
-  CliResult Run(const std::vector<std::string>& args) {
-    std::string command = ShellQuote(STRATA_CLI_PATH);
-    for (const std::string& a : args) absl::StrAppend(&command, " ", ShellQuote(a));
-    absl::StrAppend(&command, " >", ShellQuote(Path("stdout.txt")), " 2>", ShellQuote(Path("stderr.txt")));
-    int status = std::system(command.c_str());
-    CliResult r;
-    // The shell reports a signal-killed child as 128 + signal.
-    if (WIFEXITED(status)) {
-      r.exit_code = WEXITSTATUS(status);
-      r.crashed = r.exit_code > 128;
-    } else {
-      r.crashed = true;
-    }
-    r.out = ReadFile(Path("stdout.txt"));
-    r.err = ReadFile(Path("stderr.txt"));
-    return r;
-  }
+  CliResult Run(const std::vector<std::string>& args) { return testing_util::RunCli(STRATA_CLI_PATH, args, dir_); }
 
   // A binary .pb of the TensorFlow test graph, written with strata's own writer.
   std::string TfAddBinary() {

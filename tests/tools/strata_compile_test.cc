@@ -15,11 +15,14 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/tools/cli_test_util.h"
 
 namespace strata {
 namespace {
 
 namespace fs = std::filesystem;
+using testing_util::CliResult;
+using testing_util::ReadFile;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -48,25 +51,6 @@ node { name: "to_string" op: "Cast" input: "x"
        attr { key: "SrcT" value { type: DT_FLOAT } } attr { key: "DstT" value { type: DT_STRING } } }
 )";
 
-struct CliResult {
-  int exit_code = -1;
-  bool crashed = false;
-  std::string out, err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string ShellQuote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 // The text between `marker` and the next "---- " marker (or the end).
 std::string Section(const std::string& ir, const std::string& marker) {
   const size_t start = ir.find(marker);
@@ -92,22 +76,7 @@ class StrataCompileTest : public ::testing::Test {
 
   std::string Path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
 
-  CliResult Run(const std::vector<std::string>& args) {
-    std::string command = ShellQuote(STRATA_CLI_PATH);
-    for (const std::string& a : args) absl::StrAppend(&command, " ", ShellQuote(a));
-    absl::StrAppend(&command, " >", ShellQuote(Path("stdout.txt")), " 2>", ShellQuote(Path("stderr.txt")));
-    const int status = std::system(command.c_str());
-    CliResult r;
-    if (WIFEXITED(status)) {
-      r.exit_code = WEXITSTATUS(status);
-      r.crashed = r.exit_code > 128;  // the shell reports a signal as 128 + signal
-    } else {
-      r.crashed = true;
-    }
-    r.out = ReadFile(Path("stdout.txt"));
-    r.err = ReadFile(Path("stderr.txt"));
-    return r;
-  }
+  CliResult Run(const std::vector<std::string>& args) { return testing_util::RunCli(STRATA_CLI_PATH, args, dir_); }
 
   std::string dir_, model_;
 };

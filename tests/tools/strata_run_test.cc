@@ -17,11 +17,14 @@
 #include "graph/npy.h"
 #include "graph/tensor.h"
 #include "gtest/gtest.h"
+#include "tests/tools/cli_test_util.h"
 
 namespace strata {
 namespace {
 
 namespace fs = std::filesystem;
+using testing_util::CliResult;
+using testing_util::ReadFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
@@ -47,25 +50,6 @@ node { name: "z" op: "Neg" input: "unused" }
 node { name: "done" op: "NoOp" input: "^y" }
 )";
 
-struct CliResult {
-  int exit_code = -1;
-  bool crashed = false;
-  std::string out, err;
-};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string ShellQuote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::vector<float> Floats(const Tensor& t) {
   auto f = t.flat<float>();
   return std::vector<float>(f.begin(), f.end());
@@ -89,22 +73,7 @@ class StrataRunTest : public ::testing::Test {
 
   std::string Path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
 
-  CliResult Run(const std::vector<std::string>& args) {
-    std::string command = ShellQuote(STRATA_CLI_PATH);
-    for (const std::string& a : args) absl::StrAppend(&command, " ", ShellQuote(a));
-    absl::StrAppend(&command, " >", ShellQuote(Path("stdout.txt")), " 2>", ShellQuote(Path("stderr.txt")));
-    const int status = std::system(command.c_str());
-    CliResult r;
-    if (WIFEXITED(status)) {
-      r.exit_code = WEXITSTATUS(status);
-      r.crashed = r.exit_code > 128;  // the shell reports a signal as 128 + signal
-    } else {
-      r.crashed = true;
-    }
-    r.out = ReadFile(Path("stdout.txt"));
-    r.err = ReadFile(Path("stderr.txt"));
-    return r;
-  }
+  CliResult Run(const std::vector<std::string>& args) { return testing_util::RunCli(STRATA_CLI_PATH, args, dir_); }
 
   std::string dir_, model_, x_;
 };

@@ -1,7 +1,6 @@
-// `strata compile --target cuda`: runs the real CLI (../bin/strata next to this test binary, or
-// $STRATA_CLI) on a MatMul -> BiasAdd -> Relu model and checks the PTX, the cubin, the summary
-// line and the one-line errors for bad flag combinations. Skipped when the CLI is not built
-// (this binary does not depend on it).
+// `strata compile --target cuda`: runs the real binary (STRATA_CLI_PATH) on a MatMul -> BiasAdd
+// -> Relu model and checks the PTX, the cubin (when ptxas is present), the summary line and the
+// one-line errors for bad flag combinations.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,11 +15,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/ptxas_util.h"
+#include "tests/tools/cli_test_util.h"
 
 namespace strata {
 namespace {
 
 namespace fs = std::filesystem;
+using testing_util::CliResult;
+using testing_util::ReadFile;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -39,38 +41,9 @@ node { name: "ba" op: "BiasAdd" input: "mm" input: "b" }
 node { name: "y" op: "Relu" input: "ba" }
 )";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string ShellQuote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string FindCli() {
-  if (const char* env = std::getenv("STRATA_CLI"); env && *env) return env;
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
-  const fs::path cli = self.parent_path().parent_path() / "bin" / "strata";
-  return fs::exists(cli) ? cli.string() : "";
-}
-
-struct CliResult {
-  int exit_code = -1;
-  std::string out, err;
-};
-
 class GpuCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    cli_ = FindCli();
-    if (cli_.empty()) GTEST_SKIP() << "the strata CLI is not built (../bin/strata; or set STRATA_CLI)";
     std::string pattern = (fs::path(::testing::TempDir()) / "strata_gpu_cli_XXXXXX").string();
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
@@ -82,19 +55,14 @@ class GpuCliTest : public ::testing::Test {
   }
   std::string Path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
 
+  // `strata compile dense.pbtxt args...`, with `env` assignments in front when given.
   CliResult Run(const std::vector<std::string>& args, const std::string& env = "") {
-    std::string command = env + " " + ShellQuote(cli_) + " compile " + ShellQuote(Path("dense.pbtxt"));
-    for (const std::string& a : args) absl::StrAppend(&command, " ", ShellQuote(a));
-    absl::StrAppend(&command, " >", ShellQuote(Path("out.txt")), " 2>", ShellQuote(Path("err.txt")));
-    const int status = std::system(command.c_str());
-    CliResult r;
-    if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-    r.out = ReadFile(Path("out.txt"));
-    r.err = ReadFile(Path("err.txt"));
-    return r;
+    std::vector<std::string> all = {"compile", Path("dense.pbtxt")};
+    all.insert(all.end(), args.begin(), args.end());
+    return testing_util::RunCli(STRATA_CLI_PATH, all, dir_, env);
   }
 
-  std::string cli_, dir_;
+  std::string dir_;
 };
 
 const std::vector<std::string> kSignature = {"--feed", "x:float32[8,4]", "--fetch", "y"};
