@@ -65,7 +65,11 @@ JitFunction::~JitFunction() = default;
 JitFunction::JitFunction(JitFunction&&) noexcept = default;
 JitFunction& JitFunction::operator=(JitFunction&&) noexcept = default;
 
-absl::StatusOr<JitFunction> JitCompile(mlir::ModuleOp module, const std::string& function, const JitOptions& options) {
+namespace {
+
+// JitCompileModule, also keeping the optimized LLVM IR in `llvm_ir` (with capture_llvm_ir).
+absl::StatusOr<std::unique_ptr<mlir::ExecutionEngine>> CompileEngine(mlir::ModuleOp module, const JitOptions& options,
+                                                                     const JitSymbols& extra, std::string* llvm_ir) {
   InitializeLlvmOnce();
   auto builder = llvm::orc::JITTargetMachineBuilder::detectHost();  // host CPU name and features
   if (!builder) return absl::InternalError(absl::StrCat("JIT: cannot detect the host: ", ToString(builder.takeError())));
@@ -73,12 +77,11 @@ absl::StatusOr<JitFunction> JitCompile(mlir::ModuleOp module, const std::string&
   auto tm = builder->createTargetMachine();
   if (!tm) return absl::InternalError(absl::StrCat("JIT: no target machine: ", ToString(tm.takeError())));
 
-  JitFunction out;
   std::function<llvm::Error(llvm::Module*)> optimize = mlir::makeOptimizingTransformer(options.opt_level, 0, tm->get());
   std::function<llvm::Error(llvm::Module*)> transform = [&](llvm::Module* m) -> llvm::Error {
     if (llvm::Error e = optimize(m)) return e;
-    if (options.capture_llvm_ir) {
-      llvm::raw_string_ostream os(out.llvm_ir);
+    if (options.capture_llvm_ir && llvm_ir != nullptr) {
+      llvm::raw_string_ostream os(*llvm_ir);
       m->print(os, nullptr);
     }
     return llvm::Error::success();
@@ -91,18 +94,33 @@ absl::StatusOr<JitFunction> JitCompile(mlir::ModuleOp module, const std::string&
   eopts.enablePerfNotificationListener = std::getenv("STRATA_PERF_JIT") != nullptr;
   auto engine = mlir::ExecutionEngine::create(module, eopts, std::move(*tm));
   if (!engine) return absl::InternalError(absl::StrCat("JIT compilation failed: ", ToString(engine.takeError())));
-  out.engine = std::move(*engine);
-  out.engine->registerSymbols([](llvm::orc::MangleAndInterner interner) {
+  (*engine)->registerSymbols([&extra](llvm::orc::MangleAndInterner interner) {
     llvm::orc::SymbolMap symbols;
-    auto bind = [&](const char* name, auto* fn) {
+    auto bind = [&](const std::string& name, void* fn) {
       symbols[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(fn), llvm::JITSymbolFlags::Exported};
     };
-    bind("_mlir_memref_to_llvm_aligned_alloc", &RuntimeAlignedAlloc);
-    bind("_mlir_memref_to_llvm_alloc", &RuntimeAlloc);
-    bind("_mlir_memref_to_llvm_free", &RuntimeFree);
-    bind("strata_parallel_for", &strata_parallel_for);
+    bind("_mlir_memref_to_llvm_aligned_alloc", reinterpret_cast<void*>(&RuntimeAlignedAlloc));
+    bind("_mlir_memref_to_llvm_alloc", reinterpret_cast<void*>(&RuntimeAlloc));
+    bind("_mlir_memref_to_llvm_free", reinterpret_cast<void*>(&RuntimeFree));
+    bind("strata_parallel_for", reinterpret_cast<void*>(&strata_parallel_for));
+    for (const auto& [name, fn] : extra) bind(name, fn);
     return symbols;
   });
+  return std::move(*engine);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<mlir::ExecutionEngine>> JitCompileModule(mlir::ModuleOp module, const JitOptions& options,
+                                                                       const JitSymbols& extra) {
+  return CompileEngine(module, options, extra, nullptr);
+}
+
+absl::StatusOr<JitFunction> JitCompile(mlir::ModuleOp module, const std::string& function, const JitOptions& options) {
+  JitFunction out;
+  absl::StatusOr<std::unique_ptr<mlir::ExecutionEngine>> engine = CompileEngine(module, options, {}, &out.llvm_ir);
+  if (!engine.ok()) return engine.status();
+  out.engine = *std::move(engine);
   auto entry = out.engine->lookupPacked(absl::StrCat("_mlir_ciface_", function));
   if (!entry) return absl::InternalError(absl::StrCat("JIT: entry point missing: ", ToString(entry.takeError())));
   out.entry = *entry;

@@ -3,6 +3,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -39,6 +41,14 @@ struct JitFunction {
   JitFunction(JitFunction&&) noexcept;
   JitFunction& operator=(JitFunction&&) noexcept;
 };
+
+// Extra C symbols the compiled code may call, by name.
+using JitSymbols = std::vector<std::pair<std::string, void*>>;
+
+// The engine for every function of `module` (each reachable through lookupPacked), with the
+// runtime support symbols (runtime_support.h) and `extra` bound.
+absl::StatusOr<std::unique_ptr<mlir::ExecutionEngine>> JitCompileModule(mlir::ModuleOp module, const JitOptions& options,
+                                                                       const JitSymbols& extra = {});
 
 absl::StatusOr<JitFunction> JitCompile(mlir::ModuleOp module, const std::string& function, const JitOptions& options);
 

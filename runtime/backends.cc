@@ -1,4 +1,5 @@
-// Backend selection: "cpu", "reference", and "gpu"/"gpu:N" (runtime/gpu: the CUDA driver is
+// Backend selection: "cpu", "reference", "gpu-emu" (the GPU path on a host emulator, not listed
+// as available: it is for tests), and "gpu"/"gpu:N" (runtime/gpu: the CUDA driver is
 // loaded with dlopen when a GPU backend is asked for, so this builds and runs without one). The CPU backend's header is free of MLIR (compiler/cpu_backend.h), so this
 // file only needs STRATA_HAVE_CPU_BACKEND (set by runtime/CMakeLists.txt when it links
 // libstrata_compiler) to know whether it may use it.
@@ -60,6 +61,8 @@ bool IsBackendAvailable(std::string_view name) {
 absl::StatusOr<std::unique_ptr<Backend>> CreateBackend(std::string_view name) {
   if (name.empty()) name = DefaultBackendName();
   if (name == "reference") return std::unique_ptr<Backend>(new ReferenceBackend());
+  // The GPU compiler's programs on the host emulator (tests; runtime/gpu/emulator).
+  if (name == "gpu-emu") return gpu::CreateEmulatedGpuBackend();
   // "gpu" / "gpu:N": the CUDA device N (Unavailable, with the reason, where there is none).
   if (const int ordinal = GpuOrdinal(name); ordinal >= 0) return gpu::CreateCudaBackend(ordinal);
 #if defined(STRATA_HAVE_CPU_BACKEND)

@@ -90,6 +90,7 @@ absl::StatusOr<gpu::GpuProgram> CompileGpuProgram(const CompileRequest& request,
   popts.block_size = options.block_size;
   popts.capture_ir = options.capture_ir;
   popts.tile_contractions = options.tile_contractions;
+  popts.emit_host_ir = options.emit_host_ir;
   gpu::GpuPipelineIr ir;
   absl::StatusOr<std::string> ptx = gpu::RunGpuPipeline(*module, popts, &ir);
   if (!ptx.ok()) return ptx.status();
@@ -100,6 +101,7 @@ absl::StatusOr<gpu::GpuProgram> CompileGpuProgram(const CompileRequest& request,
   if (!program.ok()) return program.status();
   program->cuda_arch = options.cuda_arch;
   program->ptx = *std::move(ptx);
+  program->host_ir = std::move(ir.host_kernels);
   if (info) {
     info->pipeline_ms = MsSince(pipeline_start);
     info->total_ms = MsSince(start);

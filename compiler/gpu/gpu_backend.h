@@ -23,6 +23,9 @@ struct GpuCompileOptions {
   // kernels are checked by ptxas and by structure only; no GPU run has verified their results
   // yet (tests/runtime/gpu_models_test.cc has the GPU-vs-CPU cases for the next GPU session).
   bool tile_contractions = false;
+  // Also keep the kernels retargeted to the host CPU in GpuProgram::host_ir, for the GPU
+  // emulator (backend "gpu-emu", compiler/gpu/gpu_host_kernels.h).
+  bool emit_host_ir = false;
 };
 
 // What CompileGpuProgram measured and, with capture_ir, the IR it went through.

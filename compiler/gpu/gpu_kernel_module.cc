@@ -1,6 +1,8 @@
 // See gpu_kernel_module.h.
 #include "compiler/gpu/gpu_kernel_module.h"
 
+#include <limits>
+
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -131,13 +133,46 @@ absl::Status LowerRemainingMath(mlir::gpu::GPUModuleOp kernels) {
   return absl::OkStatus();
 }
 
+// powf(a, b) as TensorFlow (C's powf) defines it, from exp and log: MLIR's expansion
+// (populateExpandPowFPattern) returns -|a|^b for a negative base and a non-integer exponent
+// where powf is NaN, and tests oddness with arith.remf, which the NVVM conversion turns into a
+// libdevice call. Here: |a|^b = exp(b log|a|); a < 0 gives NaN unless b is an integer, and the
+// sign of an odd b; b == 0 or a == 1 gives 1 (even for NaN operands, as powf does).
+void ExpandPowF(mlir::gpu::GPUModuleOp kernels) {
+  std::vector<mlir::math::PowFOp> pows;
+  kernels.walk([&](mlir::math::PowFOp op) { pows.push_back(op); });
+  for (mlir::math::PowFOp op : pows) {
+    mlir::OpBuilder b(op);
+    const mlir::Location loc = op.getLoc();
+    const mlir::Type type = op.getType();
+    mlir::Value a = op.getLhs(), e = op.getRhs();
+    auto constant = [&](double v) { return b.create<mlir::arith::ConstantOp>(loc, type, b.getFloatAttr(type, v)); };
+    using Pred = mlir::arith::CmpFPredicate;
+    auto cmp = [&](Pred p, mlir::Value x, mlir::Value y) { return b.create<mlir::arith::CmpFOp>(loc, p, x, y); };
+    mlir::Value magnitude = b.create<mlir::math::ExpOp>(
+        loc, b.create<mlir::arith::MulFOp>(loc, e, b.create<mlir::math::LogOp>(loc, b.create<mlir::math::AbsFOp>(loc, a))));
+    mlir::Value is_integer = cmp(Pred::OEQ, b.create<mlir::math::FloorOp>(loc, e), e);
+    mlir::Value half = b.create<mlir::arith::MulFOp>(loc, e, constant(0.5));
+    mlir::Value is_odd =
+        b.create<mlir::arith::AndIOp>(loc, is_integer, cmp(Pred::ONE, b.create<mlir::math::FloorOp>(loc, half), half));
+    mlir::Value signed_power = b.create<mlir::arith::SelectOp>(
+        loc, is_odd, b.create<mlir::arith::NegFOp>(loc, magnitude), magnitude);
+    mlir::Value negative_base = b.create<mlir::arith::SelectOp>(
+        loc, is_integer, signed_power, constant(std::numeric_limits<double>::quiet_NaN()));
+    mlir::Value result = b.create<mlir::arith::SelectOp>(loc, cmp(Pred::OLT, a, constant(0)), negative_base, magnitude);
+    mlir::Value is_one = b.create<mlir::arith::OrIOp>(loc, cmp(Pred::OEQ, e, constant(0)), cmp(Pred::OEQ, a, constant(1)));
+    op.replaceAllUsesWith(b.create<mlir::arith::SelectOp>(loc, is_one, constant(1), result).getResult());
+    op.erase();
+  }
+}
+
 }  // namespace
 
 absl::Status PrepareKernelMath(mlir::ModuleOp module, bool contract_fma) {
   mlir::MLIRContext* ctx = module.getContext();
   for (auto kernels : module.getOps<mlir::gpu::GPUModuleOp>()) {
+    ExpandPowF(kernels);
     mlir::RewritePatternSet patterns(ctx);
-    mlir::populateExpandPowFPattern(patterns);
     mlir::populateExpandFPowIPattern(patterns);
     mlir::populateExpandTanPattern(patterns);
     mlir::populateExpandSinhPattern(patterns);

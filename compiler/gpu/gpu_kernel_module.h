@@ -13,7 +13,7 @@ namespace strata::gpu {
 // in launch order, and retargets the gpu.launch_func ops.
 absl::Status MergeKernelModules(mlir::ModuleOp module, const std::string& name);
 
-
+// Prepares the kernels' math for NVPTX without libdevice: marks float mul/add/sub `contract`
 // (when `contract_fma`), expands powf/tan/sinh/... and replaces f32 exp/log/tanh/erf/sin/...
 // with polynomial approximations. Math that NVPTX cannot select on its own afterwards
 // (e.g. f64 exp) is an Unimplemented error naming the node.

@@ -12,6 +12,7 @@
 #include "compiler/pass_util.h"
 #include "compiler/gpu/gpu_block_reduction.h"
 #include "compiler/gpu/gpu_contraction_tiling.h"
+#include "compiler/gpu/gpu_host_kernels.h"
 #include "compiler/gpu/gpu_kernel_module.h"
 #include "compiler/gpu/gpu_loop_mapping.h"
 #include "llvm/Support/raw_ostream.h"
@@ -183,6 +184,14 @@ absl::StatusOr<std::string> RunGpuPipeline(mlir::ModuleOp module, const GpuPipel
     if (!s.ok()) return s;
     if (ir && options.capture_ir) {
       for (auto m : module.getOps<mlir::gpu::GPUModuleOp>()) ir->nvvm += PrintIr(m);
+    }
+    if (options.emit_host_ir) {
+      if (ir == nullptr) return absl::InvalidArgumentError("GPU pipeline: emit_host_ir needs somewhere to put it");
+      for (auto m : module.getOps<mlir::gpu::GPUModuleOp>()) {
+        absl::StatusOr<std::string> host = EmitHostKernels(m);
+        if (!host.ok()) return host.status();
+        ir->host_kernels += *host;
+      }
     }
   }
   dump("nvvm");

@@ -27,12 +27,14 @@ struct GpuPipelineOptions {
   int64_t block_size = 256;   // threads per block of the elementwise mapping
   bool capture_ir = false;
   bool tile_contractions = false;  // gpu_contraction_tiling.h
+  bool emit_host_ir = false;       // also retarget the kernels to the host (gpu_host_kernels.h)
 };
 
 struct GpuPipelineIr {
   std::string fused;    // after tensor-level fusion
   std::string kernels;  // after outlining (host function + gpu.module, before NVVM)
   std::string nvvm;     // the gpu.module in the LLVM/NVVM dialect
+  std::string host_kernels;  // with emit_host_ir: the kernels for the host emulator
 };
 
 // Runs the whole pipeline on `module` in place; returns the PTX text. Errors name the op (and

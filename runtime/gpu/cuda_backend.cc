@@ -24,8 +24,10 @@ std::string CompileTargetForDevice(int sm_version) {
 CudaBackend::CudaBackend(std::shared_ptr<CudaDevice> device, std::string cuda_arch)
     : device_(std::move(device)), cuda_arch_(std::move(cuda_arch)) {}
 
+std::string CudaBackend::name() const { return device_->driver().host_emulator ? "gpu-emu" : "gpu"; }
+
 absl::StatusOr<std::unique_ptr<Executable>> CudaBackend::Compile(const CompileRequest& request) {
-  absl::StatusOr<GpuProgram> program = CompileForGpu(request, cuda_arch_);
+  absl::StatusOr<GpuProgram> program = CompileForGpu(request, cuda_arch_, device_->driver().host_emulator);
   // Unimplemented: an op without a GPU lowering. Other errors (bad graphs, bad shapes) would
   // fail on the CPU as well, so they are not retried there.
   if (absl::IsUnimplemented(program.status())) return CompileOnCpu(request, program.status());
@@ -53,7 +55,7 @@ absl::StatusOr<std::unique_ptr<Executable>> CudaBackend::CompileOnCpu(const Comp
   }
   // Once per backend: a model that falls back does so for every signature it is run with.
   if (first) {
-    std::fprintf(stderr, "strata: backend 'gpu' runs '%s' on the CPU: %s\n", request.name.c_str(),
+    std::fprintf(stderr, "strata: backend '%s' runs '%s' on the CPU: %s\n", name().c_str(), request.name.c_str(),
                  std::string(why.message()).c_str());
   }
   return executable;
@@ -68,12 +70,15 @@ std::vector<CpuFallback> CudaBackend::cpu_fallbacks() const {
   return fallbacks_;
 }
 
-absl::StatusOr<GpuProgram> CompileForGpu(const CompileRequest& request, const std::string& cuda_arch) {
+absl::StatusOr<GpuProgram> CompileForGpu(const CompileRequest& request, const std::string& cuda_arch,
+                                         bool for_emulator) {
 #if defined(STRATA_HAVE_CPU_BACKEND)
   GpuCompileOptions options;
   options.cuda_arch = cuda_arch;
+  options.emit_host_ir = for_emulator;
   return CompileGpuProgram(request, options);
 #else
+  (void)for_emulator;
   return absl::UnimplementedError("the GPU compiler is not in this build (libstrata_runtime was built without MLIR)");
 #endif
 }

@@ -33,7 +33,8 @@ struct CpuFallback {
 class CudaBackend : public Backend {
  public:
   CudaBackend(std::shared_ptr<CudaDevice> device, std::string cuda_arch);
-  std::string name() const override { return "gpu"; }
+  // "gpu", or "gpu-emu" on the host emulator's device.
+  std::string name() const override;
   // A GpuExecutable, or a CPU executable when the GPU compiler answers Unimplemented (and the
   // CPU backend is in this build).
   absl::StatusOr<std::unique_ptr<Executable>> Compile(const CompileRequest& request) override;
@@ -62,7 +63,19 @@ absl::StatusOr<std::unique_ptr<CudaBackend>> CreateCudaBackendForDevice(std::sha
 
 // Compiles `request` for `cuda_arch` with the GPU compiler, without a device (what the backend
 // does before loading the program). Unimplemented in a build without the MLIR compiler.
-absl::StatusOr<GpuProgram> CompileForGpu(const CompileRequest& request, const std::string& cuda_arch);
+// `for_emulator` also keeps the kernels retargeted to the host (GpuProgram::host_ir).
+absl::StatusOr<GpuProgram> CompileForGpu(const CompileRequest& request, const std::string& cuda_arch,
+                                         bool for_emulator = false);
+
+// The "gpu-emu" backend: the GPU backend on the host emulator's device (runtime/gpu/emulator),
+// which runs the same compiled programs (kernels retargeted to the host CPU, every GPU thread
+// played in turn) where there is no GPU. Slow; for tests. Unimplemented in a build without the
+// MLIR compiler.
+absl::StatusOr<std::unique_ptr<Backend>> CreateEmulatedGpuBackend();
+
+// The emulator's device (one per process, opened on first use), to run a GpuProgram compiled with
+// emit_host_ir through GpuExecutable::Create. Unimplemented without the MLIR compiler.
+absl::StatusOr<std::shared_ptr<CudaDevice>> SharedEmulatedCudaDevice();
 
 // The compiler target for a device of compute capability `sm_version` (80 for 8.0): the newest
 // of sm_80/86/89/90 the device can run (PTX JIT-compiles forward, so sm_90 serves newer GPUs);

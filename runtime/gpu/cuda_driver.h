@@ -69,6 +69,9 @@ struct CudaDriver {
   absl::Status Check(CUresult result, std::string_view call) const;
 
   std::string path;
+  // The table is the host emulator's (runtime/gpu/emulator): cuModuleLoadDataEx takes a
+  // GpuProgram's `host_ir` instead of its PTX.
+  bool host_emulator = false;
 
   CUresult (*cuInit)(unsigned int flags) = nullptr;
   CUresult (*cuDriverGetVersion)(int* version) = nullptr;

@@ -66,7 +66,13 @@ absl::Status GpuExecutable::LoadModule() {
   CUjit_option options[] = {kJitErrorLogBuffer, kJitErrorLogBufferSize, kJitInfoLogBuffer, kJitInfoLogBufferSize};
   void* values[] = {error_log.data(), reinterpret_cast<void*>(static_cast<uintptr_t>(error_log.size())),
                     info_log.data(), reinterpret_cast<void*>(static_cast<uintptr_t>(info_log.size()))};
-  const CUresult loaded = d.cuModuleLoadDataEx(&module_, program_.ptx.c_str(), 4, options, values);
+  // The emulator runs the kernels compiled for the host instead of the PTX.
+  if (d.host_emulator && program_.host_ir.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("GPU program '", program_.name, "' has no host_ir for ",
+                                                   device_->Description(), " (compile it with emit_host_ir)"));
+  }
+  const std::string& image = d.host_emulator ? program_.host_ir : program_.ptx;
+  const CUresult loaded = d.cuModuleLoadDataEx(&module_, image.c_str(), 4, options, values);
   if (loaded != kCudaSuccess) {
     module_ = nullptr;
     error_log.resize(strnlen(error_log.data(), error_log.size()));

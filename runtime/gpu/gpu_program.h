@@ -77,6 +77,9 @@ struct GpuProgram {
   std::string name;       // the compiled function's name (also the PTX module's)
   std::string cuda_arch;  // "sm_80", "sm_90", ...
   std::string ptx;        // one module, every kernel
+  // The same kernels retargeted to the host CPU (MLIR, LLVM dialect), what the GPU emulator
+  // (runtime/gpu/emulator) loads instead of the PTX; empty unless the compiler was asked for it.
+  std::string host_ir;
   std::vector<GpuBuffer> buffers;
   std::vector<GpuStep> steps;
   std::vector<int> arg_buffers;     // buffers[arg_buffers[i]] is argument i

@@ -19,6 +19,7 @@
 #include "runtime/backends.h"
 #include "runtime/gpu/cuda_backend.h"
 #include "runtime/gpu/cuda_device.h"
+#include "runtime/gpu/gpu_executable.h"
 #include "runtime/gpu/gpu_runtime.h"
 #include "runtime/session.h"
 
@@ -107,19 +108,30 @@ void BuildCnn(Builder& b, int64_t batch) {
   b.Node("probs", "Softmax", {logits});
 }
 
-class GpuModelsTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    std::string why;
-    if (!gpu::CudaAvailable(&why)) GTEST_SKIP() << (why.rfind("no CUDA", 0) == 0 ? why : "no CUDA device: " + why);
+// Each test runs on the GPU ("gpu", skipped without one) and on the GPU emulator ("gpu-emu":
+// the same compiled program, kernels retargeted to the host, runtime/gpu/emulator), which runs
+// everywhere.
+void SkipWithoutTheDevice(const std::string& backend) {
+  std::string why;
+  if (backend == "gpu" && !gpu::CudaAvailable(&why)) {
+    GTEST_SKIP() << (why.rfind("no CUDA", 0) == 0 ? why : "no CUDA device: " + why);
   }
+}
+
+std::string BackendName(const ::testing::TestParamInfo<std::string>& info) {
+  return info.param == "gpu" ? "Gpu" : "Emulator";
+}
+
+class GpuModelsTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { SkipWithoutTheDevice(GetParam()); }
 
   // Runs `graph` on "gpu" and "cpu" with `x` fed, twice (the second run reuses the compiled
   // executables), and compares every element of "probs" and of `also` (an intermediate).
   void Compare(const Graph& graph, const Tensor& x, const std::string& also) {
     // The "gpu" backend as CreateBackend("gpu") makes it, kept typed to see its CPU fallbacks:
     // a model that silently ran on the CPU would match trivially.
-    absl::StatusOr<std::unique_ptr<Backend>> backend = gpu::CreateCudaBackend(0);
+    absl::StatusOr<std::unique_ptr<Backend>> backend = CreateBackend(GetParam());
     ASSERT_TRUE(backend.ok()) << backend.status();
     auto* cuda = dynamic_cast<gpu::CudaBackend*>(backend->get());
     ASSERT_NE(cuda, nullptr);
@@ -158,7 +170,7 @@ class GpuModelsTest : public ::testing::Test {
   std::string graph_name_;
 };
 
-TEST_F(GpuModelsTest, MlpMatchesTheCpu) {
+TEST_P(GpuModelsTest, MlpMatchesTheCpu) {
   for (int64_t batch : {1, 64}) {
     graph_name_ = absl::StrCat("mlp batch ", batch);
     Builder b;
@@ -168,7 +180,7 @@ TEST_F(GpuModelsTest, MlpMatchesTheCpu) {
   }
 }
 
-TEST_F(GpuModelsTest, CnnMatchesTheCpu) {
+TEST_P(GpuModelsTest, CnnMatchesTheCpu) {
   for (int64_t batch : {1, 16}) {
     graph_name_ = absl::StrCat("cnn batch ", batch);
     Builder b;
@@ -184,17 +196,17 @@ TEST_F(GpuModelsTest, CnnMatchesTheCpu) {
 // MakeGpuExecutable; the reference is a Session on "cpu". rtol 1e-4 (+ atol 1e-5, 1e-5 sqrt(K) for
 // the plain matmuls).
 // Without a device, the compile (for sm_90) and the CPU reference still run, then the test skips.
-class GpuTiledContractionTest : public ::testing::Test {
+class GpuTiledContractionTest : public ::testing::TestWithParam<std::string> {
  protected:
+  void SetUp() override { SkipWithoutTheDevice(GetParam()); }
 
   // Feeds `feeds` (placeholder name -> value) and compares `fetch` on the GPU and the CPU.
   void Compare(const std::string& label, Builder& b, const std::vector<std::pair<Output, Tensor>>& feeds,
                const std::vector<Output>& fetches, double atol = 1e-5) {
     ASSERT_TRUE(b.status().ok()) << b.status();
     ASSERT_TRUE(InferShapes(&b.graph()).ok());
-    std::string why;
-    const bool device = gpu::CudaAvailable(&why);
-    absl::StatusOr<std::string> arch = device ? gpu::GpuArch(0) : absl::StatusOr<std::string>("sm_90");
+    const bool emulator = GetParam() == "gpu-emu";
+    absl::StatusOr<std::string> arch = emulator ? absl::StatusOr<std::string>("sm_90") : gpu::GpuArch(0);
     ASSERT_TRUE(arch.ok()) << arch.status();
     CompileRequest request;
     request.graph = &b.graph();
@@ -212,6 +224,7 @@ class GpuTiledContractionTest : public ::testing::Test {
     GpuCompileOptions options;
     options.cuda_arch = *arch;
     options.tile_contractions = true;
+    options.emit_host_ir = emulator;
     absl::StatusOr<gpu::GpuProgram> program = CompileGpuProgram(request, options);
     ASSERT_TRUE(program.ok()) << program.status();
     ASSERT_NE(program->ptx.find("bar.sync"), std::string::npos) << label << ": not tiled";
@@ -223,8 +236,16 @@ class GpuTiledContractionTest : public ::testing::Test {
     absl::Status c = cpu.Run(named, fetch_names, &want);
     ASSERT_TRUE(c.ok()) << c;
     ASSERT_EQ(want.size(), fetches.size());
-    if (!device) GTEST_SKIP() << (why.rfind("no CUDA", 0) == 0 ? why : "no CUDA device: " + why);
-    absl::StatusOr<std::unique_ptr<Executable>> exe = gpu::MakeGpuExecutable(*std::move(program), 0);
+    absl::StatusOr<std::unique_ptr<Executable>> exe;
+    if (emulator) {
+      absl::StatusOr<std::shared_ptr<gpu::CudaDevice>> device = gpu::SharedEmulatedCudaDevice();
+      ASSERT_TRUE(device.ok()) << device.status();
+      absl::StatusOr<std::unique_ptr<gpu::GpuExecutable>> created = gpu::GpuExecutable::Create(*device, *std::move(program));
+      ASSERT_TRUE(created.ok()) << created.status();
+      exe = std::unique_ptr<Executable>(*std::move(created));
+    } else {
+      exe = gpu::MakeGpuExecutable(*std::move(program), 0);
+    }
     ASSERT_TRUE(exe.ok()) << exe.status();
     for (int run = 0; run < 2; ++run) {
       std::vector<Tensor> got;
@@ -262,12 +283,12 @@ class GpuTiledContractionTest : public ::testing::Test {
   }
 };
 
-TEST_F(GpuTiledContractionTest, MatMul1000x1000x1000) { MatMul(1000, 1000, 1000); }
+TEST_P(GpuTiledContractionTest, MatMul1000x1000x1000) { MatMul(1000, 1000, 1000); }
 
-TEST_F(GpuTiledContractionTest, MatMul64x784x512) { MatMul(64, 784, 512); }
+TEST_P(GpuTiledContractionTest, MatMul64x784x512) { MatMul(64, 784, 512); }
 
 // transpose_a / transpose_b folded into the tile loads (non-dividing 200x96x130), and a batch.
-TEST_F(GpuTiledContractionTest, TransposedAndBatched) {
+TEST_P(GpuTiledContractionTest, TransposedAndBatched) {
   const int64_t m = 200, k = 96, n = 130;
   for (int t = 1; t < 4; ++t) {
     const bool ta = t & 1, tb = t & 2;
@@ -285,7 +306,7 @@ TEST_F(GpuTiledContractionTest, TransposedAndBatched) {
           1e-5 * std::sqrt(64.0));
 }
 
-TEST_F(GpuTiledContractionTest, MlpWithFusedEpilogues) {
+TEST_P(GpuTiledContractionTest, MlpWithFusedEpilogues) {
   // 64: one row of tiles; 100: a partial second row (rows 64..99 guarded).
   for (int64_t batch : {64, 100}) {
     Builder b;
@@ -297,6 +318,9 @@ TEST_F(GpuTiledContractionTest, MlpWithFusedEpilogues) {
             {out("probs"), out("relu1"), out("dense2")});
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, GpuModelsTest, ::testing::Values("gpu", "gpu-emu"), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, GpuTiledContractionTest, ::testing::Values("gpu", "gpu-emu"), BackendName);
 
 // Without a device the models still build and run on the CPU (the test's own graphs are valid).
 TEST(GpuModelsGraphTest, ModelsRunOnTheCpu) {

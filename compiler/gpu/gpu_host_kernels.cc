@@ -1,0 +1,278 @@
+// Kernels for the host emulator (see gpu_host_kernels.h): the NVVM operations become calls into
+// runtime/gpu/emulator/kernel_runner, address spaces collapse to the host's one, and the module
+// is JIT-compiled with the CPU path's engine (compiler/jit.h).
+#include "compiler/gpu/gpu_host_kernels.h"
+
+#include <dlfcn.h>
+
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "compiler/jit.h"
+#include "compiler/mlir_context.h"
+#include "llvm/Support/raw_ostream.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "mlir/IR/AttrTypeSubElements.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+
+namespace strata::gpu {
+
+namespace {
+
+namespace LLVM = mlir::LLVM;
+
+constexpr const char* kSregFn = "strata_emu_sreg";
+constexpr const char* kBarrierFn = "strata_emu_barrier";
+constexpr const char* kShflFn = "strata_emu_shfl";
+
+// nvvm.read.ptx.sreg.<reg>.<dim> -> strata_emu_sreg's `which`; -1 for other ops.
+int SregCode(llvm::StringRef name) {
+  static const std::map<std::string, int, std::less<>> codes = {
+      {"nvvm.read.ptx.sreg.tid.x", emu::kStrataEmuSregTidX},       {"nvvm.read.ptx.sreg.tid.y", emu::kStrataEmuSregTidX + 1},
+      {"nvvm.read.ptx.sreg.tid.z", emu::kStrataEmuSregTidX + 2},   {"nvvm.read.ptx.sreg.ntid.x", emu::kStrataEmuSregNtidX},
+      {"nvvm.read.ptx.sreg.ntid.y", emu::kStrataEmuSregNtidX + 1}, {"nvvm.read.ptx.sreg.ntid.z", emu::kStrataEmuSregNtidX + 2},
+      {"nvvm.read.ptx.sreg.ctaid.x", emu::kStrataEmuSregCtaidX},   {"nvvm.read.ptx.sreg.ctaid.y", emu::kStrataEmuSregCtaidX + 1},
+      {"nvvm.read.ptx.sreg.ctaid.z", emu::kStrataEmuSregCtaidX + 2},
+      {"nvvm.read.ptx.sreg.nctaid.x", emu::kStrataEmuSregNctaidX},
+      {"nvvm.read.ptx.sreg.nctaid.y", emu::kStrataEmuSregNctaidX + 1},
+      {"nvvm.read.ptx.sreg.nctaid.z", emu::kStrataEmuSregNctaidX + 2},
+  };
+  auto it = codes.find(name);
+  return it == codes.end() ? -1 : it->second;
+}
+
+int ShflMode(mlir::NVVM::ShflKind kind) {
+  switch (kind) {
+    case mlir::NVVM::ShflKind::up:
+      return emu::kStrataEmuShflUp;
+    case mlir::NVVM::ShflKind::down:
+      return emu::kStrataEmuShflDown;
+    case mlir::NVVM::ShflKind::bfly:
+      return emu::kStrataEmuShflBfly;
+    case mlir::NVVM::ShflKind::idx:
+      return emu::kStrataEmuShflIdx;
+  }
+  return emu::kStrataEmuShflBfly;
+}
+
+// Declares `name` in `module` (once) as an external function of type `type`.
+void Declare(mlir::ModuleOp module, const char* name, LLVM::LLVMFunctionType type) {
+  if (module.lookupSymbol(name)) return;
+  mlir::OpBuilder b(module.getBodyRegion());
+  b.setInsertionPointToStart(module.getBody());
+  b.create<LLVM::LLVMFuncOp>(module.getLoc(), name, type);
+}
+
+std::string Describe(mlir::Operation* op) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << op->getName() << " at " << op->getLoc();
+  return s;
+}
+
+// Replaces every NVVM op under `module` by its emulator call.
+absl::Status ReplaceNvvmOps(mlir::ModuleOp module) {
+  mlir::MLIRContext* ctx = module.getContext();
+  mlir::Type i1 = mlir::IntegerType::get(ctx, 1), i32 = mlir::IntegerType::get(ctx, 32),
+             i64 = mlir::IntegerType::get(ctx, 64), void_type = LLVM::LLVMVoidType::get(ctx);
+  Declare(module, kSregFn, LLVM::LLVMFunctionType::get(i32, {i32}));
+  Declare(module, kBarrierFn, LLVM::LLVMFunctionType::get(void_type, {}));
+  Declare(module, kShflFn, LLVM::LLVMFunctionType::get(i64, {i32, i32, i32, i32, i32}));
+  auto sreg_fn = module.lookupSymbol<LLVM::LLVMFuncOp>(kSregFn);
+  auto barrier_fn = module.lookupSymbol<LLVM::LLVMFuncOp>(kBarrierFn);
+  auto shfl_fn = module.lookupSymbol<LLVM::LLVMFuncOp>(kShflFn);
+
+  std::vector<mlir::Operation*> nvvm_ops;
+  module.walk([&](mlir::Operation* op) {
+    if (op->getDialect() && op->getDialect()->getNamespace() == "nvvm") nvvm_ops.push_back(op);
+  });
+  for (mlir::Operation* op : nvvm_ops) {
+    mlir::OpBuilder b(op);
+    const mlir::Location loc = op->getLoc();
+    if (const int code = SregCode(op->getName().getStringRef()); code >= 0) {
+      mlir::Value which = b.create<LLVM::ConstantOp>(loc, i32, b.getI32IntegerAttr(code));
+      mlir::Value value = b.create<LLVM::CallOp>(loc, sreg_fn, mlir::ValueRange{which}).getResult();
+      op->getResult(0).replaceAllUsesWith(value);
+      op->erase();
+    } else if (mlir::isa<mlir::NVVM::Barrier0Op>(op)) {
+      b.create<LLVM::CallOp>(loc, barrier_fn, mlir::ValueRange{});
+      op->erase();
+    } else if (auto shfl = mlir::dyn_cast<mlir::NVVM::ShflOp>(op)) {
+      // 32 bits go through the call; the predicate comes back in bit 32.
+      mlir::Type value_type = shfl.getVal().getType();
+      if (!value_type.isInteger(32) && !value_type.isF32()) {
+        return absl::UnimplementedError(absl::StrCat("GPU emulator: shuffle of ", Describe(op), " is not 32-bit"));
+      }
+      mlir::Value bits = value_type.isF32() ? b.create<LLVM::BitcastOp>(loc, i32, shfl.getVal()).getResult() : shfl.getVal();
+      mlir::Value mode = b.create<LLVM::ConstantOp>(loc, i32, b.getI32IntegerAttr(ShflMode(shfl.getKind())));
+      mlir::Value packed =
+          b.create<LLVM::CallOp>(loc, shfl_fn,
+                                 mlir::ValueRange{mode, shfl.getThreadMask(), bits, shfl.getOffset(), shfl.getMaskAndClamp()})
+              .getResult();
+      mlir::Value received = b.create<LLVM::TruncOp>(loc, i32, packed);
+      if (value_type.isF32()) received = b.create<LLVM::BitcastOp>(loc, value_type, received);
+      mlir::Value result = received;
+      if (shfl.getReturnValueAndIsValid()) {
+        mlir::Value shift = b.create<LLVM::ConstantOp>(loc, i64, b.getI64IntegerAttr(32));
+        mlir::Value valid = b.create<LLVM::TruncOp>(loc, i1, b.create<LLVM::LShrOp>(loc, packed, shift));
+        mlir::Type struct_type = shfl.getResult().getType();
+        result = b.create<LLVM::UndefOp>(loc, struct_type);
+        result = b.create<LLVM::InsertValueOp>(loc, result, received, llvm::ArrayRef<int64_t>{0});
+        result = b.create<LLVM::InsertValueOp>(loc, result, valid, llvm::ArrayRef<int64_t>{1});
+      }
+      shfl.getResult().replaceAllUsesWith(result);
+      op->erase();
+    } else {
+      return absl::UnimplementedError(
+          absl::StrCat("GPU emulator: the kernels use ", Describe(op), ", which the emulator does not implement"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Shared memory (address space 3) and any other address space become the host's single one.
+void FlattenAddressSpaces(mlir::ModuleOp module) {
+  mlir::MLIRContext* ctx = module.getContext();
+  mlir::AttrTypeReplacer replacer;
+  replacer.addReplacement([ctx](LLVM::LLVMPointerType type) -> std::optional<mlir::Type> {
+    if (type.getAddressSpace() == 0) return std::nullopt;
+    return LLVM::LLVMPointerType::get(ctx, 0);
+  });
+  module.walk([&](mlir::Operation* op) {
+    replacer.replaceElementsIn(op, /*replaceAttrs=*/true, /*replaceLocs=*/false, /*replaceTypes=*/true);
+  });
+  module.walk([](LLVM::GlobalOp global) { global.setAddrSpace(0); });
+  // A cast between what is now one address space is no cast at all.
+  module.walk([](LLVM::AddrSpaceCastOp cast) {
+    cast.getResult().replaceAllUsesWith(cast.getArg());
+    cast->erase();
+  });
+}
+
+// Drops the GPU-only function attributes (nvvm.kernel, nvvm.maxntid, gpu.kernel, ...): the host
+// translation has no use for them.
+void StripGpuAttributes(mlir::ModuleOp module) {
+  module.walk([](LLVM::LLVMFuncOp fn) {
+    std::vector<mlir::StringAttr> names;
+    for (mlir::NamedAttribute a : fn->getDiscardableAttrs()) {
+      if (a.getName().getValue().starts_with("nvvm.") || a.getName().getValue().starts_with("gpu.")) {
+        names.push_back(a.getName());
+      }
+    }
+    for (mlir::StringAttr name : names) fn->removeDiscardableAttr(name);
+  });
+}
+
+class JitHostModule : public emu::HostModule {
+ public:
+  JitHostModule(std::unique_ptr<mlir::MLIRContext> ctx, std::unique_ptr<mlir::ExecutionEngine> engine,
+                std::map<std::string, bool> lockstep)
+      : ctx_(std::move(ctx)), engine_(std::move(engine)), lockstep_(std::move(lockstep)) {}
+
+  absl::StatusOr<emu::HostKernel> Find(const std::string& name) const override {
+    auto it = lockstep_.find(name);
+    if (it == lockstep_.end()) return absl::NotFoundError(absl::StrCat("GPU emulator: no kernel '", name, "'"));
+    auto entry = engine_->lookupPacked(name);
+    if (!entry) {
+      std::string message;
+      llvm::raw_string_ostream os(message);
+      os << entry.takeError();
+      return absl::NotFoundError(absl::StrCat("GPU emulator: kernel '", name, "': ", message));
+    }
+    emu::HostKernel kernel;
+    kernel.entry = *entry;
+    kernel.lockstep = it->second;
+    return kernel;
+  }
+
+ private:
+  std::unique_ptr<mlir::MLIRContext> ctx_;
+  std::unique_ptr<mlir::ExecutionEngine> engine_;
+  std::map<std::string, bool> lockstep_;  // kernel name -> calls barriers or shuffles
+};
+
+}  // namespace
+
+absl::StatusOr<std::string> EmitHostKernels(mlir::Operation* kernel_module) {
+  auto gpu_module = mlir::dyn_cast_or_null<mlir::gpu::GPUModuleOp>(kernel_module);
+  if (!gpu_module) return absl::InvalidArgumentError("EmitHostKernels: not a gpu.module");
+  mlir::OpBuilder b(kernel_module->getContext());
+  mlir::OwningOpRef<mlir::ModuleOp> host = mlir::ModuleOp::create(gpu_module.getLoc());
+  b.setInsertionPointToEnd(host->getBody());
+  for (mlir::Operation& op : gpu_module.getBody()->getOperations()) {
+    if (op.hasTrait<mlir::OpTrait::IsTerminator>()) continue;
+    b.clone(op);
+  }
+  // Kernels are marked so that the loader knows them from helper functions.
+  host->walk([&](LLVM::LLVMFuncOp fn) {
+    if (fn->hasAttr("gpu.kernel") || fn->hasAttr("nvvm.kernel")) fn->setAttr("strata.kernel", b.getUnitAttr());
+  });
+  if (absl::Status s = ReplaceNvvmOps(*host); !s.ok()) return s;
+  FlattenAddressSpaces(*host);
+  StripGpuAttributes(*host);
+  if (mlir::failed(mlir::verify(*host))) {
+    return absl::InternalError("GPU emulator: the kernels retargeted to the host do not verify");
+  }
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  host->print(os, mlir::OpPrintingFlags().enableDebugInfo(false));
+  return text;
+}
+
+absl::StatusOr<std::unique_ptr<emu::HostModule>> LoadHostKernels(const std::string& image) {
+  std::unique_ptr<mlir::MLIRContext> ctx = CreateCompilerContext();
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceString<mlir::ModuleOp>(image, ctx.get());
+  if (!module) return absl::InvalidArgumentError("GPU emulator: the module image is not MLIR the emulator can read");
+  std::map<std::string, bool> lockstep;
+  // The emulator's entry points live in libstrata_runtime, which links this library (not the
+  // other way round): they are found in the process when the emulated driver loads a module.
+  JitSymbols symbols;
+  for (const char* fn : {kSregFn, kBarrierFn, kShflFn}) {
+    void* fn_ptr = ::dlsym(RTLD_DEFAULT, fn);
+    if (fn_ptr == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("GPU emulator: ", fn, " is not in the process (the emulator's runtime, libstrata_runtime, is not loaded)"));
+    }
+    symbols.emplace_back(fn, fn_ptr);
+  }
+  for (LLVM::LLVMFuncOp fn : module->getOps<LLVM::LLVMFuncOp>()) {
+    const std::string name = fn.getName().str();
+    if (fn.isExternal()) {
+      // Libdevice's __nv_<f> is the C library's <f> (fmodf for arith.remf).
+      if (name.rfind("__nv_", 0) == 0) {
+        void* fn_ptr = ::dlsym(RTLD_DEFAULT, name.substr(5).c_str());
+        if (fn_ptr == nullptr) {
+          return absl::InvalidArgumentError(absl::StrCat("GPU emulator: the kernels call libdevice's ", name,
+                                                         ", which has no host counterpart"));
+        }
+        symbols.emplace_back(name, fn_ptr);
+      }
+      continue;
+    }
+    if (!fn->hasAttr("strata.kernel")) continue;
+    bool syncs = false;
+    fn.walk([&](LLVM::CallOp call) {
+      std::optional<llvm::StringRef> callee = call.getCallee();
+      if (callee && (*callee == kBarrierFn || *callee == kShflFn)) syncs = true;
+    });
+    lockstep[name] = syncs;
+  }
+  JitOptions options;
+  options.opt_level = 2;
+  absl::StatusOr<std::unique_ptr<mlir::ExecutionEngine>> engine = JitCompileModule(*module, options, symbols);
+  if (!engine.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("GPU emulator: ", engine.status().message()));
+  }
+  return std::unique_ptr<emu::HostModule>(
+      std::make_unique<JitHostModule>(std::move(ctx), *std::move(engine), std::move(lockstep)));
+}
+
+}  // namespace strata::gpu

@@ -1,0 +1,62 @@
+// The contract between the GPU emulator's two halves: kernels compiled for the host CPU
+// (compiler/gpu/gpu_host_kernels.h JIT-compiles a program's kernels from their LLVM/NVVM-dialect
+// MLIR) and the emulated CUDA driver that runs them (emulated_driver.h), which plays every
+// thread of a launch on the host.
+//
+// A host kernel is the GPU kernel's own code, with the few GPU-only operations replaced by calls
+// to the C functions below: the special registers (thread and block index and size), the block
+// barrier and the warp shuffle. The emulator answers them for the thread it is running. Shared
+// memory stays a global of the JIT-compiled module (the emulator runs one block at a time).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+// Called by the JIT-compiled kernels (registered as symbols of the JIT, not linked by name).
+// Defined by kernel_runner.cc; outside a launch they do nothing and return 0.
+extern "C" {
+// The special register `which` of the running thread (kStrataEmuSreg* below).
+int32_t strata_emu_sreg(int32_t which);
+// bar.sync 0: returns when every thread of the block has reached it.
+void strata_emu_barrier();
+// shfl.sync.<mode>.b32 (PTX ISA semantics: `mode` 0 up, 1 down, 2 bfly, 3 idx; `member_mask`
+// the lanes that take part, `b` the lane or offset operand, `c` the clamp/segment operand):
+// returns the 32 bits received in the low half and the valid predicate in bit 32.
+int64_t strata_emu_shfl(int32_t mode, int32_t member_mask, int32_t value, int32_t b, int32_t c);
+}
+
+namespace strata::gpu::emu {
+
+// strata_emu_sreg's `which`: tid, ntid, ctaid, nctaid, each .x/.y/.z.
+inline constexpr int32_t kStrataEmuSregTidX = 0;    // 1: tid.y, 2: tid.z
+inline constexpr int32_t kStrataEmuSregNtidX = 3;   // 4, 5
+inline constexpr int32_t kStrataEmuSregCtaidX = 6;  // 7, 8
+inline constexpr int32_t kStrataEmuSregNctaidX = 9;  // 10, 11
+inline constexpr int32_t kStrataEmuShflUp = 0, kStrataEmuShflDown = 1, kStrataEmuShflBfly = 2,
+                         kStrataEmuShflIdx = 3;
+
+// One kernel compiled for the host. `entry` takes the cuLaunchKernel parameter array as is:
+// params[i] points to the value of parameter i (a device pointer or a 64-bit immediate).
+struct HostKernel {
+  void (*entry)(void** params) = nullptr;
+  // The kernel calls strata_emu_barrier or strata_emu_shfl: its threads must run interleaved
+  // (each to its next barrier/shuffle in turn). Otherwise they run one after the other.
+  bool lockstep = false;
+};
+
+// A loaded module (what cuModuleLoadDataEx returns in the emulator).
+class HostModule {
+ public:
+  virtual ~HostModule() = default;
+  // NotFound when the module has no kernel `name`.
+  virtual absl::StatusOr<HostKernel> Find(const std::string& name) const = 0;
+};
+
+// Compiles a module image (the `host_ir` of a GpuProgram) for the host. InvalidArgument with the
+// reason when the image cannot be compiled.
+using HostModuleLoader = absl::StatusOr<std::unique_ptr<HostModule>> (*)(const std::string& image);
+
+}  // namespace strata::gpu::emu
