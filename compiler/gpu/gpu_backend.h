@@ -19,10 +19,10 @@ struct GpuCompileOptions {
   bool capture_ir = false;          // keep the MLIR after fusion, outlining and NVVM conversion
   // f32 MatMul/BatchMatMul (and matmul-like generics) with M, N >= 32 as 64x64 tiles of C per
   // 256-thread block, A/B staged through shared memory, 4x4 outputs per thread, and the bias/
-  // activation consumer fused into the store (gpu_contraction_tiling.h). OFF by default: the
-  // kernels are checked by ptxas and by structure only; no GPU run has verified their results
-  // yet (tests/runtime/gpu_models_test.cc has the GPU-vs-CPU cases for the next GPU session).
-  bool tile_contractions = false;
+  // activation consumer fused into the store (gpu_contraction_tiling.h). Results checked against
+  // the CPU on the GPU emulator (tests/runtime/gpu_models_test.cc, backend gpu-emu); not yet
+  // timed on a GPU. Off: one thread per output element, or a block reduction.
+  bool tile_contractions = true;
   // Also keep the kernels retargeted to the host CPU in GpuProgram::host_ir, for the GPU
   // emulator (backend "gpu-emu", compiler/gpu/gpu_host_kernels.h).
   bool emit_host_ir = false;

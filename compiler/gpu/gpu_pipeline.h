@@ -26,7 +26,7 @@ struct GpuPipelineOptions {
   bool contract_fma = true;   // mark float mul/add `contract` so NVPTX emits fma.rn
   int64_t block_size = 256;   // threads per block of the elementwise mapping
   bool capture_ir = false;
-  bool tile_contractions = false;  // gpu_contraction_tiling.h
+  bool tile_contractions = true;   // gpu_contraction_tiling.h
   bool emit_host_ir = false;       // also retarget the kernels to the host (gpu_host_kernels.h)
 };
 

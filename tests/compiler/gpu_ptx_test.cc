@@ -565,7 +565,9 @@ TEST(GpuTiledMatmulTest, EpilogueIsFusedIntoTheMatmulKernel) {
   Feeds feeds;
   Output mm = g.Add("mm", "MatMul", {Feed(g, feeds, "x", Rand({128, 256}, 1)), g.Const("w", Rand({256, 192}, 2, 0.1f))});
   Output y = g.Add("relu", "Relu", {g.Add("ba", "BiasAdd", {mm, g.Const("b", Rand({192}, 3))})});
-  absl::StatusOr<gpu::GpuProgram> off = Compile(g, feeds, {y});
+  GpuCompileOptions untiled = Tiled("sm_90");
+  untiled.tile_contractions = false;
+  absl::StatusOr<gpu::GpuProgram> off = CompileWith(g, feeds, {y}, untiled);
   ASSERT_TRUE(off.ok()) << off.status();
   absl::StatusOr<gpu::GpuProgram> on = CompileWith(g, feeds, {y}, Tiled("sm_90"));
   ASSERT_TRUE(on.ok()) << on.status();
@@ -636,11 +638,13 @@ TEST(GpuTiledMatmulTest, EveryOpCaseAndModelStillCompilesWithTheFlag) {
   std::printf("[ %zu cases with tile_contractions, %d of them with a tiled kernel ]\n", all.size(), tiled);
 }
 
-TEST(GpuTiledMatmulTest, FlagOffKeepsTheOldKernels) {
+TEST(GpuTiledMatmulTest, FlagOffKeepsTheUntiledKernels) {
   GraphBuilder g;
   Feeds feeds;
   Output mm = g.Add("mm", "MatMul", {Feed(g, feeds, "a", Rand({256, 256}, 1)), Feed(g, feeds, "b", Rand({256, 256}, 2))});
-  absl::StatusOr<gpu::GpuProgram> off = Compile(g, feeds, {mm});
+  GpuCompileOptions untiled = Tiled("sm_90");
+  untiled.tile_contractions = false;
+  absl::StatusOr<gpu::GpuProgram> off = CompileWith(g, feeds, {mm}, untiled);
   ASSERT_TRUE(off.ok()) << off.status();
   EXPECT_EQ(Count(off->ptx, ".shared"), 0);
   EXPECT_EQ(Count(off->ptx, "bar.sync"), 0);

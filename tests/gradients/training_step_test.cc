@@ -52,8 +52,8 @@ TEST_P(TrainingStepTest, GradientDescentOnAVariable) {
   EXPECT_LT(out[1].scalar<float>(), 1e-5f);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, TrainingStepTest, ::testing::Values("cpu", "reference"),
-                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, TrainingStepTest, ::testing::Values("cpu", "reference", "gpu-emu"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { std::string name = info.param; for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_'; return name; });
 
 }  // namespace
 }  // namespace strata
