@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "compiler/gpu/gpu_context.h"
 #include "compiler/jit.h"
 #include "compiler/mlir_context.h"
 #include "llvm/Support/raw_ostream.h"
@@ -19,6 +20,7 @@
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/AttrTypeSubElements.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/Interfaces/DataLayoutInterfaces.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
@@ -32,6 +34,7 @@ namespace LLVM = mlir::LLVM;
 constexpr const char* kSregFn = "strata_emu_sreg";
 constexpr const char* kBarrierFn = "strata_emu_barrier";
 constexpr const char* kShflFn = "strata_emu_shfl";
+constexpr const char* kAccessFn = "strata_emu_access";
 
 // nvvm.read.ptx.sreg.<reg>.<dim> -> strata_emu_sreg's `which`; -1 for other ops.
 int SregCode(llvm::StringRef name) {
@@ -157,6 +160,45 @@ void FlattenAddressSpaces(mlir::ModuleOp module) {
   });
 }
 
+// Routes every load and store through strata_emu_access (the emulator's memcheck), which returns
+// the address to use: the kernel's own, or a scratch one after reporting a bad access.
+void CheckMemoryAccesses(mlir::ModuleOp module) {
+  mlir::MLIRContext* ctx = module.getContext();
+  auto ptr = LLVM::LLVMPointerType::get(ctx, 0);
+  mlir::Type i32 = mlir::IntegerType::get(ctx, 32), i64 = mlir::IntegerType::get(ctx, 64);
+  Declare(module, kAccessFn, LLVM::LLVMFunctionType::get(ptr, {ptr, i64, i32}));
+  auto access_fn = module.lookupSymbol<LLVM::LLVMFuncOp>(kAccessFn);
+  const mlir::DataLayout layout(module);
+  auto route = [&](mlir::Operation* op, mlir::Value address, mlir::Type type, bool is_store) -> mlir::Value {
+    mlir::OpBuilder b(op);
+    const int64_t bytes = static_cast<int64_t>(layout.getTypeSize(type));
+    mlir::Value size = b.create<LLVM::ConstantOp>(op->getLoc(), i64, b.getI64IntegerAttr(bytes));
+    mlir::Value store = b.create<LLVM::ConstantOp>(op->getLoc(), i32, b.getI32IntegerAttr(is_store ? 1 : 0));
+    return b.create<LLVM::CallOp>(op->getLoc(), access_fn, mlir::ValueRange{address, size, store}).getResult();
+  };
+  module.walk([&](LLVM::LoadOp load) {
+    load.getAddrMutable().assign(route(load, load.getAddr(), load.getType(), false));
+  });
+  module.walk([&](LLVM::StoreOp store) {
+    store.getAddrMutable().assign(route(store, store.getAddr(), store.getValue().getType(), true));
+  });
+}
+
+// Module globals (shared memory) become external definitions, zero-initialized, so that the
+// loader can look up their addresses for the memcheck (internal symbols are not exported).
+void ExportGlobals(mlir::ModuleOp module) {
+  module.walk([](LLVM::GlobalOp global) {
+    if (!global.getValueAttr() && global.getInitializerRegion().empty()) {
+      mlir::OpBuilder b(global.getContext());
+      mlir::Block* block = b.createBlock(&global.getInitializerRegion());
+      b.setInsertionPointToStart(block);
+      mlir::Value zero = b.create<LLVM::ZeroOp>(global.getLoc(), global.getGlobalType());
+      b.create<LLVM::ReturnOp>(global.getLoc(), zero);
+    }
+    global.setLinkage(LLVM::Linkage::External);
+  });
+}
+
 // Drops the GPU-only function attributes (nvvm.kernel, nvvm.maxntid, gpu.kernel, ...): the host
 // translation has no use for them.
 void StripGpuAttributes(mlir::ModuleOp module) {
@@ -174,8 +216,10 @@ void StripGpuAttributes(mlir::ModuleOp module) {
 class JitHostModule : public emu::HostModule {
  public:
   JitHostModule(std::unique_ptr<mlir::MLIRContext> ctx, std::unique_ptr<mlir::ExecutionEngine> engine,
-                std::map<std::string, bool> lockstep)
-      : ctx_(std::move(ctx)), engine_(std::move(engine)), lockstep_(std::move(lockstep)) {}
+                std::map<std::string, bool> lockstep, std::vector<std::pair<const void*, size_t>> data)
+      : ctx_(std::move(ctx)), engine_(std::move(engine)), lockstep_(std::move(lockstep)), data_(std::move(data)) {}
+
+  std::vector<std::pair<const void*, size_t>> DataRanges() const override { return data_; }
 
   absl::StatusOr<emu::HostKernel> Find(const std::string& name) const override {
     auto it = lockstep_.find(name);
@@ -197,6 +241,7 @@ class JitHostModule : public emu::HostModule {
   std::unique_ptr<mlir::MLIRContext> ctx_;
   std::unique_ptr<mlir::ExecutionEngine> engine_;
   std::map<std::string, bool> lockstep_;  // kernel name -> calls barriers or shuffles
+  std::vector<std::pair<const void*, size_t>> data_;  // the globals (shared memory)
 };
 
 }  // namespace
@@ -217,6 +262,8 @@ absl::StatusOr<std::string> EmitHostKernels(mlir::Operation* kernel_module) {
   });
   if (absl::Status s = ReplaceNvvmOps(*host); !s.ok()) return s;
   FlattenAddressSpaces(*host);
+  CheckMemoryAccesses(*host);
+  ExportGlobals(*host);
   StripGpuAttributes(*host);
   if (mlir::failed(mlir::verify(*host))) {
     return absl::InternalError("GPU emulator: the kernels retargeted to the host do not verify");
@@ -227,6 +274,14 @@ absl::StatusOr<std::string> EmitHostKernels(mlir::Operation* kernel_module) {
   return text;
 }
 
+absl::StatusOr<std::string> EmitHostKernelsFromText(const std::string& gpu_module_text) {
+  std::unique_ptr<mlir::MLIRContext> ctx = CreateGpuCompilerContext();
+  mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceString<mlir::ModuleOp>(gpu_module_text, ctx.get());
+  if (!module) return absl::InvalidArgumentError("EmitHostKernelsFromText: the text does not parse");
+  for (auto gpu_module : module->getOps<mlir::gpu::GPUModuleOp>()) return EmitHostKernels(gpu_module);
+  return absl::InvalidArgumentError("EmitHostKernelsFromText: no gpu.module in the text");
+}
+
 absl::StatusOr<std::unique_ptr<emu::HostModule>> LoadHostKernels(const std::string& image) {
   std::unique_ptr<mlir::MLIRContext> ctx = CreateCompilerContext();
   mlir::OwningOpRef<mlir::ModuleOp> module = mlir::parseSourceString<mlir::ModuleOp>(image, ctx.get());
@@ -235,7 +290,7 @@ absl::StatusOr<std::unique_ptr<emu::HostModule>> LoadHostKernels(const std::stri
   // The emulator's entry points live in libstrata_runtime, which links this library (not the
   // other way round): they are found in the process when the emulated driver loads a module.
   JitSymbols symbols;
-  for (const char* fn : {kSregFn, kBarrierFn, kShflFn}) {
+  for (const char* fn : {kSregFn, kBarrierFn, kShflFn, kAccessFn}) {
     void* fn_ptr = ::dlsym(RTLD_DEFAULT, fn);
     if (fn_ptr == nullptr) {
       return absl::FailedPreconditionError(
@@ -271,8 +326,20 @@ absl::StatusOr<std::unique_ptr<emu::HostModule>> LoadHostKernels(const std::stri
   if (!engine.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("GPU emulator: ", engine.status().message()));
   }
+  // The globals' addresses and sizes, for the memcheck.
+  std::vector<std::pair<const void*, size_t>> data;
+  const mlir::DataLayout layout(*module);
+  for (LLVM::GlobalOp global : module->getOps<LLVM::GlobalOp>()) {
+    auto address = (*engine)->lookup(global.getSymName());
+    if (!address) {
+      llvm::consumeError(address.takeError());
+      return absl::InvalidArgumentError(
+          absl::StrCat("GPU emulator: global '", global.getSymName().str(), "' of the kernels was not compiled"));
+    }
+    data.emplace_back(*address, static_cast<size_t>(layout.getTypeSize(global.getGlobalType())));
+  }
   return std::unique_ptr<emu::HostModule>(
-      std::make_unique<JitHostModule>(std::move(ctx), *std::move(engine), std::move(lockstep)));
+      std::make_unique<JitHostModule>(std::move(ctx), *std::move(engine), std::move(lockstep), std::move(data)));
 }
 
 }  // namespace strata::gpu

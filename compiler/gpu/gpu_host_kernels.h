@@ -25,6 +25,9 @@ namespace strata::gpu {
 // (address space 3) becomes plain globals. Unimplemented naming the op for an NVVM operation the
 // emulator does not provide.
 absl::StatusOr<std::string> EmitHostKernels(mlir::Operation* kernel_module);
+// The same from the text of a gpu.module (tests write kernels by hand this way). InvalidArgument
+// when the text is not one.
+absl::StatusOr<std::string> EmitHostKernelsFromText(const std::string& gpu_module_text);
 
 // JIT-compiles the text EmitHostKernels made (a GpuProgram's `host_ir`) for the host CPU.
 // Libdevice functions the kernels call (`__nv_fmodf`) are bound to the C library's; one the C

@@ -1,6 +1,7 @@
 #include "runtime/gpu/emulator/emulated_driver.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -82,6 +83,10 @@ struct EmuState {
   std::map<uint64_t, size_t> live;  // allocation address -> requested bytes
   std::map<EmuModule*, std::unique_ptr<EmuModule>> modules;
   std::set<const EmuFunction*> functions;
+  std::map<uint64_t, size_t> module_data;  // the loaded modules' DataRanges: start -> bytes
+  // Bumped whenever memory stops being valid (a free, an unload): strata_emu_access's
+  // per-thread cache of the last range it found is stale then.
+  std::atomic<uint64_t> generation{0};
 };
 
 EmuState& State() {
@@ -208,6 +213,9 @@ CUresult ModuleLoadDataEx(CUmodule* module, const void* image, unsigned num_opti
   owned->module = std::move(*loaded);
   EmuModule* raw = owned.get();
   std::lock_guard<std::mutex> lock(State().mu);
+  for (const auto& [start, bytes] : raw->module->DataRanges()) {
+    State().module_data[reinterpret_cast<uintptr_t>(start)] = bytes;
+  }
   State().modules.emplace(raw, std::move(owned));
   *module = reinterpret_cast<CUmodule>(raw);
   return 0;
@@ -219,6 +227,10 @@ CUresult ModuleUnload(CUmodule module) {
   auto it = s.modules.find(reinterpret_cast<EmuModule*>(module));
   if (it == s.modules.end()) return Fail(kInvalidValue, "cuModuleUnload: not a loaded module");
   for (const auto& [name, function] : it->second->functions) s.functions.erase(function.get());
+  for (const auto& [start, bytes] : it->second->module->DataRanges()) {
+    s.module_data.erase(reinterpret_cast<uintptr_t>(start));
+  }
+  s.generation.fetch_add(1);
   s.modules.erase(it);
   return 0;
 }
@@ -291,6 +303,7 @@ CUresult MemFree(CUdeviceptr ptr) {
     if (State().live.erase(ptr) == 0) {
       return Fail(kInvalidValue, absl::StrCat("cuMemFree(0x", absl::Hex(ptr), "): not a live allocation"));
     }
+    State().generation.fetch_add(1);
   }
   std::free(HostPtr(ptr));
   return 0;
@@ -382,4 +395,62 @@ std::unique_ptr<CudaDriver> MakeEmulatedCudaDriver(HostModuleLoader loader) {
   return d;
 }
 
+namespace {
+
+// The range in `ranges` (start -> bytes) holding [address, address + bytes), as [lo, hi); false
+// when none does.
+bool FindRange(const std::map<uint64_t, size_t>& ranges, uint64_t address, uint64_t bytes, uint64_t* lo,
+               uint64_t* hi) {
+  auto it = ranges.upper_bound(address);
+  if (it == ranges.begin()) return false;
+  --it;
+  if (address < it->first || address + bytes > it->first + it->second) return false;
+  *lo = it->first;
+  *hi = it->first + it->second;
+  return true;
+}
+
+// Where a bad access falls, for the error: "12 bytes past the end of a 4096-byte allocation".
+std::string DescribeNearest(const std::map<uint64_t, size_t>& live, uint64_t address) {
+  auto it = live.upper_bound(address);
+  if (it == live.begin()) return "below every allocation";
+  --it;
+  const uint64_t end = it->first + it->second;
+  if (address >= end) {
+    return absl::StrCat(address - end, " bytes past the end of a ", it->second, "-byte allocation at 0x",
+                        absl::Hex(it->first));
+  }
+  return absl::StrCat("straddling the end of a ", it->second, "-byte allocation at 0x", absl::Hex(it->first));
+}
+
+struct CachedRange {
+  uint64_t lo = 0, hi = 0, generation = ~uint64_t{0};
+};
+thread_local CachedRange t_range;
+alignas(64) thread_local char t_scratch[1024];  // where a bad access goes instead
+
+}  // namespace
+
 }  // namespace strata::gpu::emu
+
+extern "C" void* strata_emu_access(void* address, int64_t bytes, int32_t is_store) {
+  using namespace strata::gpu::emu;
+  EmuState& s = State();
+  const uint64_t p = reinterpret_cast<uintptr_t>(address), n = bytes > 0 ? static_cast<uint64_t>(bytes) : 0;
+  const uint64_t generation = s.generation.load(std::memory_order_acquire);
+  // The fast path: the same allocation as this thread's last access.
+  if (t_range.generation == generation && p >= t_range.lo && p + n <= t_range.hi) return address;
+  std::string where;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    uint64_t lo = 0, hi = 0;
+    if (FindRange(s.live, p, n, &lo, &hi) || FindRange(s.module_data, p, n, &lo, &hi)) {
+      t_range = CachedRange{lo, hi, generation};
+      return address;
+    }
+    where = DescribeNearest(s.live, p);
+  }
+  FailCurrentThread(absl::StrCat("invalid global/shared memory ", is_store ? "write" : "read", " of ", n,
+                                 " bytes at 0x", absl::Hex(p), " (", where, ")"));
+  return n <= sizeof(t_scratch) ? static_cast<void*>(t_scratch) : nullptr;
+}

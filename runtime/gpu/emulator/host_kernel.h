@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -26,6 +28,11 @@ void strata_emu_barrier();
 // the lanes that take part, `b` the lane or offset operand, `c` the clamp/segment operand):
 // returns the 32 bits received in the low half and the valid predicate in bit 32.
 int64_t strata_emu_shfl(int32_t mode, int32_t member_mask, int32_t value, int32_t b, int32_t c);
+// Every load and store of a kernel goes through this first (the emulator's memcheck): returns
+// `address` when [address, address + bytes) lies inside one live device allocation or one data
+// range of a loaded module (its shared memory); otherwise the launch fails naming the access, and
+// a scratch address is returned so that the wild access cannot touch host memory.
+void* strata_emu_access(void* address, int64_t bytes, int32_t is_store);
 }
 
 namespace strata::gpu::emu {
@@ -53,6 +60,8 @@ class HostModule {
   virtual ~HostModule() = default;
   // NotFound when the module has no kernel `name`.
   virtual absl::StatusOr<HostKernel> Find(const std::string& name) const = 0;
+  // The module's own memory the kernels may touch (its shared-memory globals): start, bytes.
+  virtual std::vector<std::pair<const void*, size_t>> DataRanges() const { return {}; }
 };
 
 // Compiles a module image (the `host_ir` of a GpuProgram) for the host. InvalidArgument with the

@@ -301,6 +301,10 @@ struct ContextScope {
 
 }  // namespace
 
+void FailCurrentThread(std::string what) {
+  if (t_context != nullptr) Fail(*t_context, std::move(what));
+}
+
 absl::Status RunHostKernel(const HostKernel& kernel, const std::string& name, const unsigned grid[3],
                            const unsigned block[3], void** params) {
   if (kernel.entry == nullptr) {

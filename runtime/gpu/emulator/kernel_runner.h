@@ -28,6 +28,10 @@ inline constexpr unsigned kMaxThreadsPerBlock = 1024;
 // shuffle waiting for a lane that exited) or misuses the emulator (a barrier or shuffle in a
 // kernel not compiled as lockstep). After an error the launch stops at once: threads still
 // waiting are abandoned, and the next launch starts clean.
+// Fails the launch being run on this thread with `what` (the runner adds kernel, block and
+// thread); does nothing outside a launch. For strata_emu_access.
+void FailCurrentThread(std::string what);
+
 absl::Status RunHostKernel(const HostKernel& kernel, const std::string& name, const unsigned grid[3],
                            const unsigned block[3], void** params);
 
