@@ -17,6 +17,7 @@
 #include <string>
 
 #include "runtime/gpu/cuda_driver.h"
+#include "runtime/gpu/cuda_error_names.h"
 
 namespace strata::gpu::fake {
 
@@ -66,31 +67,11 @@ namespace detail {
 constexpr CUresult kInvalidValue = 1;
 constexpr CUresult kIllegalAddress = 700;
 
-// The error codes the fake returns, with the driver's names and texts for them.
-struct FakeError {
-  CUresult code;
-  const char* name;
-  const char* text;
-};
-inline constexpr FakeError kFakeErrors[] = {
-    {0, "CUDA_SUCCESS", "no error"},
-    {1, "CUDA_ERROR_INVALID_VALUE", "invalid argument"},
-    {2, "CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
-    {218, "CUDA_ERROR_INVALID_PTX", "a PTX JIT compilation failed"},
-    {500, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
-    {700, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
-};
-
 // cuGetErrorName (`name_not_text`) or cuGetErrorString: kInvalidValue and null for an unknown code.
 inline CUresult LookUpError(CUresult error, bool name_not_text, const char** out) {
-  for (const FakeError& e : kFakeErrors) {
-    if (e.code == error) {
-      *out = name_not_text ? e.name : e.text;
-      return 0;
-    }
-  }
-  *out = nullptr;
-  return kInvalidValue;
+  const CudaErrorName* e = FindCudaErrorName(error);
+  *out = e == nullptr ? nullptr : (name_not_text ? e->name : e->text);
+  return e == nullptr ? kInvalidValue : 0;
 }
 inline CUresult GetErrorName(CUresult error, const char** name) { return LookUpError(error, true, name); }
 inline CUresult GetErrorString(CUresult error, const char** text) { return LookUpError(error, false, text); }

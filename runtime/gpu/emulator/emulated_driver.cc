@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "runtime/gpu/cuda_error_names.h"
 #include "runtime/gpu/emulator/kernel_runner.h"
 
 namespace strata::gpu::emu {
@@ -24,33 +25,6 @@ constexpr CUresult kInvalidHandle = 400;   // CUDA_ERROR_INVALID_HANDLE
 constexpr CUresult kIllegalAddress = 700;  // CUDA_ERROR_ILLEGAL_ADDRESS
 constexpr CUresult kLaunchFailed = 719;    // CUDA_ERROR_LAUNCH_FAILED
 
-struct ErrorText {
-  CUresult code;
-  const char* name;
-  const char* text;
-};
-constexpr ErrorText kErrors[] = {
-    {0, "CUDA_SUCCESS", "no error"},
-    {1, "CUDA_ERROR_INVALID_VALUE", "invalid argument"},
-    {2, "CUDA_ERROR_OUT_OF_MEMORY", "out of memory"},
-    {3, "CUDA_ERROR_NOT_INITIALIZED", "initialization error"},
-    {100, "CUDA_ERROR_NO_DEVICE", "no CUDA-capable device is detected"},
-    {101, "CUDA_ERROR_INVALID_DEVICE", "invalid device ordinal"},
-    {201, "CUDA_ERROR_INVALID_CONTEXT", "invalid device context"},
-    {218, "CUDA_ERROR_INVALID_PTX", "a PTX JIT compilation failed"},
-    {400, "CUDA_ERROR_INVALID_HANDLE", "invalid resource handle"},
-    {500, "CUDA_ERROR_NOT_FOUND", "named symbol not found"},
-    {700, "CUDA_ERROR_ILLEGAL_ADDRESS", "an illegal memory access was encountered"},
-    {719, "CUDA_ERROR_LAUNCH_FAILED", "unspecified launch failure"},
-};
-
-const ErrorText* FindError(CUresult code) {
-  for (const ErrorText& e : kErrors) {
-    if (e.code == code) return &e;
-  }
-  return nullptr;
-}
-
 // The calling thread's latest failure with a reason: cuGetErrorString of that code returns
 // "<standard text>: <reason>" (valid until the thread's next failure).
 struct LastFailure {
@@ -60,7 +34,7 @@ struct LastFailure {
 thread_local LastFailure t_last_failure;
 
 CUresult Fail(CUresult code, const std::string& reason) {
-  const ErrorText* e = FindError(code);
+  const CudaErrorName* e = FindCudaErrorName(code);
   t_last_failure.code = code;
   t_last_failure.text = absl::StrCat(e != nullptr ? e->text : "error", ": ", reason);
   return code;
@@ -113,7 +87,7 @@ CUresult CheckRange(const char* call, const char* which, CUdeviceptr address, si
 }
 
 CUresult GetErrorName(CUresult error, const char** name) {
-  const ErrorText* e = FindError(error);
+  const CudaErrorName* e = FindCudaErrorName(error);
   *name = e != nullptr ? e->name : nullptr;
   return e != nullptr ? 0 : kInvalidValue;
 }
@@ -123,7 +97,7 @@ CUresult GetErrorString(CUresult error, const char** text) {
     *text = t_last_failure.text.c_str();
     return 0;
   }
-  const ErrorText* e = FindError(error);
+  const CudaErrorName* e = FindCudaErrorName(error);
   *text = e != nullptr ? e->text : nullptr;
   return e != nullptr ? 0 : kInvalidValue;
 }
