@@ -3,10 +3,14 @@
 #
 #   bash tools/gpu_check.sh
 #
-# 1. builds the GPU targets (cmake + ninja into $STRATA_BUILD_DIR, default build-gpu);
+# 1. builds the GPU targets (cmake + ninja into $STRATA_BUILD_DIR, default build-gpu), or, with
+#    STRATA_GPU_CHECK_PREBUILT=1, uses the binaries already there (a bundle made by
+#    tools/gpu_bundle.sh, for a GPU machine without the build dependencies);
 # 2. prints nvidia-smi and the driver version;
-# 3. runs gpu_runtime_test, gpu_session_test, gpu_ptx_test and gpu_models_test (MLP 784-512-512-10
-#    and a CNN, Session "gpu" vs "cpu" at rtol 1e-4) and counts passed / skipped / failed;
+# 3. runs gpu_runtime_test, gpu_session_test, gpu_ptx_test, gpu_models_test (MLP 784-512-512-10
+#    and a CNN, Session "gpu" vs "cpu" at rtol 1e-4), every op case of gpu_emulator_ops_test on
+#    the device (STRATA_GPU_OPS_BACKEND=gpu), the Keras training test, the training step and
+#    `strata compile --target cuda`, and counts passed / skipped / failed;
 #    FAILS LOUDLY when nvidia-smi sees a GPU but the GPU cases were skipped;
 # 4. runs `strata run --backend gpu` and `--backend cpu` on two small graphs and compares them;
 # 5. with STRATA_REALMODELS set (1 or quick: the quick models; all; or a list of names, as
@@ -35,20 +39,27 @@ fail() {
 log "== strata GPU check, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 
 # 1. Build.
-log "== build ($BUILD_DIR, -j$JOBS)"
-if [ ! -f "$BUILD_DIR/build.ninja" ]; then
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release 2>&1 | tail -3 | tee -a "$OUT"
+test_binaries=(gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test gpu_emulator_ops_test
+              keras/keras_gpu_training_test gradients/grad_training_step_test tools/strata_compile_cuda_test)
+targets=(gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test gpu_emulator_ops_test keras_gpu_training_test
+         grad_training_step_test strata_compile_cuda_test strata_cli)
+if [ "${STRATA_GPU_CHECK_PREBUILT:-0}" = 1 ]; then
+  log "== prebuilt binaries in $BUILD_DIR (STRATA_GPU_CHECK_PREBUILT=1): not building"
+else
+  log "== build ($BUILD_DIR, -j$JOBS)"
+  if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release 2>&1 | tail -3 | tee -a "$OUT"
+  fi
+  ninja -C "$BUILD_DIR" -t targets all 2>/dev/null | grep -q '^gpu_bench:' && targets+=(gpu_bench)
+  [ -n "${STRATA_REALMODELS:-}" ] && targets+=(realmodels_test)
+  if ! ninja -C "$BUILD_DIR" -j"$JOBS" "${targets[@]}" > "$BUILD_DIR/gpu_check_build.log" 2>&1; then
+    tail -40 "$BUILD_DIR/gpu_check_build.log" | tee -a "$OUT"
+    fail "build (log: $BUILD_DIR/gpu_check_build.log)"
+    log "== results in $OUT"
+    exit 1
+  fi
+  log "built: ${targets[*]}"
 fi
-targets=(gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test strata_cli)
-ninja -C "$BUILD_DIR" -t targets all 2>/dev/null | grep -q '^gpu_bench:' && targets+=(gpu_bench)
-[ -n "${STRATA_REALMODELS:-}" ] && targets+=(realmodels_test)
-if ! ninja -C "$BUILD_DIR" -j"$JOBS" "${targets[@]}" > "$BUILD_DIR/gpu_check_build.log" 2>&1; then
-  tail -40 "$BUILD_DIR/gpu_check_build.log" | tee -a "$OUT"
-  fail "build (log: $BUILD_DIR/gpu_check_build.log)"
-  log "== results in $OUT"
-  exit 1
-fi
-log "built: ${targets[*]}"
 
 # 2. The GPU as the driver sees it.
 log "== nvidia-smi"
@@ -66,11 +77,13 @@ log "GPU seen by nvidia-smi: $([ $gpu_seen = 1 ] && echo yes || echo no)"
 [ $gpu_seen = 1 ] || fail "nvidia-smi sees no GPU: this check proves nothing on this machine"
 
 # 3. The test binaries. A skipped test whose name matches this is a GPU case: with a GPU it must run.
-gpu_case='/cuda$|^CudaDeviceTest\.|DenseLayerMatchesTheReferenceEvaluator|^GpuModelsTest\.'
+gpu_case='/cuda$|/gpu$|/Gpu$|^CudaDeviceTest\.|DenseLayerMatchesTheReferenceEvaluator|^GpuModelsTest\.|^(Ops|MoreOps)/GpuEmulatorOpsTest|^GpuEmulator(Shapes|Checks)Test'
+# gpu_emulator_ops_test's cases on the device instead of the emulator.
+export STRATA_GPU_OPS_BACKEND=gpu
 total_passed=0 total_skipped=0 total_failed=0
-for test in gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test; do
+for test in "${test_binaries[@]}"; do
   log "== $test"
-  text="$BUILD_DIR/$test.out"
+  text="$BUILD_DIR/$(basename "$test").out"
   "$BUILD_DIR/tests/$test" > "$text" 2>&1
   rc=$?
   grep -E '^\[ (DEVICE|mlp|cnn)|^device:|^\[  (PASSED|SKIPPED|FAILED)  \]|^\[==========\]|^\[ +(mlp|cnn)' "$text" | tee -a "$OUT"

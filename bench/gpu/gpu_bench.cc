@@ -160,7 +160,9 @@ int Main(int argc, char** argv) {
       ++failures;
     }
   }
-  for (absl::string_view name : absl::StrSplit(Absl(flags->Get("models", "mlp,cnn")), ',', absl::SkipEmpty())) {
+  // Named: a temporary in the range-for's initializer would die before the loop body (C++20).
+  const std::string model_names = flags->Get("models", "mlp,cnn");
+  for (absl::string_view name : absl::StrSplit(Absl(model_names), ',', absl::SkipEmpty())) {
     absl::StatusOr<BenchModel> model = name == "mlp" ? BuildMlp() : name == "cnn" ? BuildCnn()
         : absl::StatusOr<BenchModel>(absl::InvalidArgumentError(absl::StrCat("unknown model '", name, "'")));
     if (!model.ok()) {

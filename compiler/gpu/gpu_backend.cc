@@ -90,6 +90,7 @@ absl::StatusOr<gpu::GpuProgram> CompileGpuProgram(const CompileRequest& request,
   popts.block_size = options.block_size;
   popts.capture_ir = options.capture_ir;
   popts.tile_contractions = options.tile_contractions;
+  popts.im2col_convolutions = options.im2col_convolutions;
   popts.emit_host_ir = options.emit_host_ir;
   gpu::GpuPipelineIr ir;
   absl::StatusOr<std::string> ptx = gpu::RunGpuPipeline(*module, popts, &ir);

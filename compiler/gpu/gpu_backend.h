@@ -20,9 +20,12 @@ struct GpuCompileOptions {
   // f32 MatMul/BatchMatMul (and matmul-like generics) with M, N >= 32 as 64x64 tiles of C per
   // 256-thread block, A/B staged through shared memory, 4x4 outputs per thread, and the bias/
   // activation consumer fused into the store (gpu_contraction_tiling.h). Results checked against
-  // the CPU on the GPU emulator (tests/runtime/gpu_models_test.cc, backend gpu-emu); not yet
-  // timed on a GPU. Off: one thread per output element, or a block reduction.
+  // the CPU on the GPU emulator (tests/runtime/gpu_models_test.cc, backend gpu-emu) and on an
+  // H100 (bench/RESULTS.md, GPU section). Off: one thread per output element, or a block reduction.
   bool tile_contractions = true;
+  // With tile_contractions: f32 NHWC Conv2D (dilation 1) as im2col + that tiled matmul where
+  // oh*ow and the output channels are >= 32 (gpu_conv_im2col.h). Off: one thread per output.
+  bool im2col_convolutions = true;
   // Also keep the kernels retargeted to the host CPU in GpuProgram::host_ir, for the GPU
   // emulator (backend "gpu-emu", compiler/gpu/gpu_host_kernels.h).
   bool emit_host_ir = false;

@@ -12,7 +12,7 @@
 // written. An operand that a pure transpose generic wrote only for the contraction is read from
 // the transpose's input instead (transpose_a / transpose_b cost no kernel).
 //
-// Behind GpuCompileOptions::tile_contractions (off by default until a GPU run verifies it).
+// Behind GpuCompileOptions::tile_contractions (on by default; verified on the emulator and on an H100).
 #pragma once
 
 #include <cstdint>

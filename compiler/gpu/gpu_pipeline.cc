@@ -12,6 +12,7 @@
 #include "compiler/pass_util.h"
 #include "compiler/gpu/gpu_block_reduction.h"
 #include "compiler/gpu/gpu_contraction_tiling.h"
+#include "compiler/gpu/gpu_conv_im2col.h"
 #include "compiler/gpu/gpu_host_kernels.h"
 #include "compiler/gpu/gpu_kernel_module.h"
 #include "compiler/gpu/gpu_loop_mapping.h"
@@ -81,6 +82,13 @@ absl::StatusOr<std::string> RunGpuPipeline(mlir::ModuleOp module, const GpuPipel
     AddCleanup(pm);
     absl::Status s = Run(pm, module, "fusion");
     if (!s.ok()) return s;
+    // After fusion, which would fold the im2col gather back into the contraction.
+    if (options.tile_contractions && options.im2col_convolutions) {
+      s = ForEachFunc(module, [](FuncOp f) {
+        return RewriteConvolutionsAsIm2ColMatmuls(f, /*min_dim=*/32, /*max_col_bytes=*/int64_t{1} << 30);
+      });
+      if (!s.ok()) return s;
+    }
     if (ir && options.capture_ir) ir->fused = PrintIr(module);
   }
 

@@ -27,6 +27,7 @@ struct GpuPipelineOptions {
   int64_t block_size = 256;   // threads per block of the elementwise mapping
   bool capture_ir = false;
   bool tile_contractions = true;   // gpu_contraction_tiling.h
+  bool im2col_convolutions = true; // gpu_conv_im2col.h (with tile_contractions only)
   bool emit_host_ir = false;       // also retarget the kernels to the host (gpu_host_kernels.h)
 };
 

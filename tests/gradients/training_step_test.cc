@@ -1,11 +1,13 @@
 // Gradients of a loss with respect to TF1 variables (VariableV2 refs), fed into
 // ApplyGradientDescent: one training step is one Session::Run, and repeated steps fit a linear
-// model. Checks the gradient transform against the Session's variables and optimizer ops.
+// model. Checks the gradient transform against the Session's variables and optimizer ops, on
+// every backend (the "gpu" one skips without a GPU).
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "runtime/gpu/cuda_device.h"
 #include "tests/gradients/grad_test_util.h"
 
 namespace strata {
@@ -33,6 +35,8 @@ TEST_P(TrainingStepTest, GradientDescentOnAVariable) {
   EXPECT_EQ(grads[0].dtype(), DT_FLOAT);
   ops::ApplyGradientDescent(root.WithOpName("step"), w, ops::Const(root, 0.05f), grads[0]);
   ASSERT_TRUE(root.ok()) << root.status();
+  std::string no_gpu;
+  if (GetParam() == "gpu" && !gpu::CudaAvailable(&no_gpu)) GTEST_SKIP() << no_gpu;
 
   SessionOptions options;
   options.backend = GetParam();
@@ -52,7 +56,7 @@ TEST_P(TrainingStepTest, GradientDescentOnAVariable) {
   EXPECT_LT(out[1].scalar<float>(), 1e-5f);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, TrainingStepTest, ::testing::Values("cpu", "reference", "gpu-emu"),
+INSTANTIATE_TEST_SUITE_P(Backends, TrainingStepTest, ::testing::Values("cpu", "reference", "gpu-emu", "gpu"),
                          [](const ::testing::TestParamInfo<std::string>& info) { std::string name = info.param; for (char& c : name) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_'; return name; });
 
 }  // namespace

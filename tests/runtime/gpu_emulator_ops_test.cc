@@ -2,9 +2,11 @@
 // more), compiled by the GPU compiler and run on the GPU emulator (backend "gpu-emu": the same
 // GpuProgram, kernels retargeted to the host, every GPU thread played with its barriers and warp
 // shuffles), against the CPU backend. Runs without a GPU: this is what checks the generated
-// kernels' indexing, launch geometry, block reductions and shared memory in CI.
+// kernels' indexing, launch geometry, block reductions and shared memory in CI. On a machine with
+// a GPU, STRATA_GPU_OPS_BACKEND=gpu runs the very same cases on the device (tools/gpu_check.sh).
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -14,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "runtime/backends.h"
 #include "runtime/gpu/cuda_backend.h"
+#include "runtime/gpu/cuda_device.h"
 #include "runtime/session.h"
 #include "tests/compiler/gpu_op_cases.h"
 
@@ -71,10 +74,22 @@ void ExpectClose(const std::string& label, const Tensor& got, const Tensor& want
   EXPECT_EQ(std::memcmp(got.raw_data(), want.raw_data(), want.byte_size()), 0) << label << ": the bytes differ";
 }
 
-// The "gpu-emu" backend, typed to see whether a request fell back to the CPU (a case that ran on
-// the CPU would match trivially).
+// The backend under test: "gpu-emu", or $STRATA_GPU_OPS_BACKEND ("gpu" on a GPU machine).
+std::string BackendUnderTest() {
+  const char* name = std::getenv("STRATA_GPU_OPS_BACKEND");
+  return name != nullptr && *name != '\0' ? name : "gpu-emu";
+}
+
+// Skips the current test when the backend under test is "gpu" and there is no GPU.
+void SkipWithoutTheDevice() {
+  std::string no_gpu;
+  if (BackendUnderTest() == "gpu" && !gpu::CudaAvailable(&no_gpu)) GTEST_SKIP() << no_gpu;
+}
+
+// The backend under test, typed to see whether a request fell back to the CPU (a case that ran
+// on the CPU would match trivially).
 std::shared_ptr<gpu::CudaBackend> EmulatorBackend() {
-  absl::StatusOr<std::unique_ptr<Backend>> backend = CreateBackend("gpu-emu");
+  absl::StatusOr<std::unique_ptr<Backend>> backend = CreateBackend(BackendUnderTest());
   EXPECT_TRUE(backend.ok()) << backend.status();
   if (!backend.ok()) return nullptr;
   std::shared_ptr<Backend> shared(*std::move(backend));
@@ -84,9 +99,11 @@ std::shared_ptr<gpu::CudaBackend> EmulatorBackend() {
 // Runs `fetches` of the graph on the emulator and on the CPU with `feeds`, and compares them.
 void RunAndCompare(const std::string& label, GraphBuilder& g, const Feeds& feeds, const std::vector<Output>& fetches) {
   ASSERT_TRUE(g.status().ok()) << g.status();
+  SkipWithoutTheDevice();
+  if (::testing::Test::IsSkipped()) return;
   std::shared_ptr<gpu::CudaBackend> emu = EmulatorBackend();
   ASSERT_NE(emu, nullptr);
-  EXPECT_EQ(emu->name(), "gpu-emu");
+  EXPECT_EQ(emu->name(), BackendUnderTest());
   SessionOptions emu_options, cpu_options;
   emu_options.custom_backend = emu;
   cpu_options.backend = "cpu";
@@ -153,6 +170,8 @@ TEST(GpuEmulatorChecksTest, OutOfRangeGatherIndexIsAnError) {
   Output i = testing_util::Feed(g, feeds, "i", testing_util::I32({4, 0, 7, 2}, {4}));
   Output gathered = g.Add("g", "GatherV2", {p, i, g.Const("ax", Tensor::Scalar<int32_t>(0))});
   ASSERT_TRUE(g.status().ok()) << g.status();
+  SkipWithoutTheDevice();
+  if (::testing::Test::IsSkipped()) return;
   SessionOptions options;
   options.custom_backend = EmulatorBackend();
   Session s(g.graph(), options);

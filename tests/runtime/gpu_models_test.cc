@@ -319,6 +319,38 @@ TEST_P(GpuTiledContractionTest, MlpWithFusedEpilogues) {
   }
 }
 
+// Conv2D as im2col + the tiled matmul (gpu_conv_im2col.h), bias and relu after it: SAME and VALID
+// padding, strides, dilation, channel counts that leave partial tiles, and a late 3x3-output
+// convolution at batch 64 whose rows only fill tiles with the batch folded in.
+TEST_P(GpuTiledContractionTest, Conv2DAsIm2ColMatmul) {
+  struct ConvCase {
+    Shape x, w;
+    std::vector<int> strides, dilations;
+    const char* padding;
+  };
+  const ConvCase cases[] = {
+      {Shape{3, 13, 11, 5}, Shape{3, 3, 5, 40}, {1, 1, 1, 1}, {1, 1, 1, 1}, "SAME"},
+      {Shape{2, 17, 16, 8}, Shape{3, 3, 8, 33}, {1, 2, 2, 1}, {1, 1, 1, 1}, "VALID"},
+      {Shape{2, 12, 12, 6}, Shape{3, 3, 6, 32}, {1, 1, 1, 1}, {1, 2, 2, 1}, "SAME"},
+      {Shape{64, 5, 5, 16}, Shape{3, 3, 16, 64}, {1, 1, 1, 1}, {1, 1, 1, 1}, "VALID"},
+      {Shape{2, 9, 9, 32}, Shape{1, 1, 32, 48}, {1, 1, 1, 1}, {1, 1, 1, 1}, "VALID"},
+  };
+  for (const ConvCase& c : cases) {
+    Builder b;
+    Output x = b.Placeholder("x", c.x);
+    Output w = b.Const("w", Pattern(c.w, 5, 0.5f));
+    Output conv = b.Node("conv", "Conv2D", {x, w},
+                         {{"strides", MakeAttr(c.strides)}, {"dilations", MakeAttr(c.dilations)},
+                          {"padding", MakeAttr(c.padding)}});
+    Output bias = b.Const("bias", Pattern(Shape{c.w.dim(3)}, 6, 0.2f));
+    Output relu = b.Node("relu", "Relu", {b.Node("biased", "BiasAdd", {conv, bias})});
+    const int64_t k = c.w.dim(0) * c.w.dim(1) * c.w.dim(2);
+    Compare(absl::StrCat("conv ", c.x.ToString(), " * ", c.w.ToString(), " ", c.padding, " stride ", c.strides[1],
+                         " dilation ", c.dilations[1]),
+            b, {{x, Pattern(c.x, 7, 1.f)}}, {relu, conv}, 1e-5 * std::sqrt(static_cast<double>(k)));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, GpuModelsTest, ::testing::Values("gpu", "gpu-emu"), BackendName);
 INSTANTIATE_TEST_SUITE_P(Backends, GpuTiledContractionTest, ::testing::Values("gpu", "gpu-emu"), BackendName);
 
