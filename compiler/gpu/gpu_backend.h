@@ -26,6 +26,9 @@ struct GpuCompileOptions {
   // With tile_contractions: f32 NHWC Conv2D (dilation 1) as im2col + that tiled matmul where
   // oh*ow and the output channels are >= 32 (gpu_conv_im2col.h). Off: one thread per output.
   bool im2col_convolutions = true;
+  // With tile_contractions: a tiled contraction of fewer than 64 tiles split along K, partial
+  // sums added by a second kernel (gpu_contraction_tiling.h). Off: one block per tile, all of K.
+  bool split_k = true;
   // Also keep the kernels retargeted to the host CPU in GpuProgram::host_ir, for the GPU
   // emulator (backend "gpu-emu", compiler/gpu/gpu_host_kernels.h).
   bool emit_host_ir = false;

@@ -1,6 +1,7 @@
 // See gpu_contraction_tiling.h.
 #include "compiler/gpu/gpu_contraction_tiling.h"
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -22,6 +23,8 @@ constexpr int64_t kThreads = kContractionThreads;
 constexpr int64_t kPad = 1;  // shared tile rows are one element longer (bank conflicts)
 constexpr int64_t kThreadsX = 16, kThreadsY = kThreads / kThreadsX;          // 16 x 16
 constexpr int64_t kMicroM = kTm / kThreadsY, kMicroN = kTn / kThreadsX;      // 4 x 4 per thread
+// Split-K: a grid of fewer tiles than this is split along K (see SplitsFor).
+constexpr int64_t kSplitBelowBlocks = 64, kSplitTargetBlocks = 128, kMaxSplits = 16, kMinSplitK = 64;
 
 struct Contraction {
   mlir::linalg::LinalgOp op;
@@ -315,7 +318,22 @@ std::vector<mlir::Value> ApplyMap(mlir::OpBuilder& b, mlir::Location loc, mlir::
   return indices;
 }
 
-void Lower(Contraction c) {
+// How many K ranges the contraction is split into: 1, or, when its tiles would leave most of a
+// GPU's ~100+ SMs idle (the MLP's 64x784x512 layer is 8 tiles), enough for about
+// kSplitTargetBlocks blocks with at least kMinSplitK of K each. `chunk` (a multiple of the K
+// tile) is each split's K range.
+int64_t SplitsFor(const Contraction& c, int64_t* chunk) {
+  const int64_t blocks = ((c.n + kTn - 1) / kTn) * ((c.m + kTm - 1) / kTm) * c.batch;
+  int64_t splits = 1;
+  if (blocks < kSplitBelowBlocks) {
+    splits = std::min({kMaxSplits, c.k / kMinSplitK, (kSplitTargetBlocks + blocks - 1) / blocks});
+  }
+  splits = std::max<int64_t>(splits, 1);
+  *chunk = ((c.k + splits - 1) / splits + kTk - 1) / kTk * kTk;
+  return (c.k + *chunk - 1) / *chunk;
+}
+
+void Lower(Contraction c, bool split_k) {
   mlir::linalg::LinalgOp op = c.op;
   mlir::MLIRContext* ctx = op.getContext();
   mlir::OpOperand* out_operand = op.getDpsInitOperand(0);
@@ -346,10 +364,18 @@ void Lower(Contraction c) {
     if (Root(a_src.buffer) == dest) a_src = Source{c.a->get(), op.getMatchingIndexingMap(c.a)};
     if (Root(b_src.buffer) == dest) b_src = Source{c.b->get(), op.getMatchingIndexingMap(c.b)};
   }
+  int64_t chunk = c.k;
+  const int64_t splits = split_k ? SplitsFor(c, &chunk) : 1;
+  // Split-K: each split's raw sums go to partial[split, batch, m, n]; a second kernel adds them
+  // up with the init and the consumer.
+  mlir::Value partial;
+  if (splits > 1) {
+    partial = b.create<mlir::memref::AllocOp>(loc, mlir::MemRefType::get({splits * c.batch * c.m * c.n}, f32));
+  }
   mlir::Value one = index(1);
-  auto launch = b.create<mlir::gpu::LaunchOp>(loc, index((c.n + kTn - 1) / kTn), index((c.m + kTm - 1) / kTm), index(c.batch),
-                                              index(kThreads), one, one, mlir::Value(), mlir::Type(), mlir::ValueRange{},
-                                              mlir::TypeRange{a_tile_type, b_tile_type});
+  auto launch = b.create<mlir::gpu::LaunchOp>(loc, index((c.n + kTn - 1) / kTn), index((c.m + kTm - 1) / kTm),
+                                              index(c.batch * splits), index(kThreads), one, one, mlir::Value(),
+                                              mlir::Type(), mlir::ValueRange{}, mlir::TypeRange{a_tile_type, b_tile_type});
   mlir::Block& kernel = launch.getBody().front();
   b.setInsertionPointToStart(&kernel);
   mlir::Value a_tile = launch.getWorkgroupAttributions()[0], b_tile = launch.getWorkgroupAttributions()[1];
@@ -359,21 +385,34 @@ void Lower(Contraction c) {
   mlir::Value m0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().y, index(kTm));
   mlir::Value n0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().x, index(kTn));
   mlir::Value zero_i = index(0);
-  std::vector<mlir::Value> base_dims(c.ranges.size(), zero_i);
-  {
-    mlir::Value rest = launch.getBlockIds().z;
+  // The loop dims of the batch element `linear` (row-major over the batch dims); m, n, k at 0.
+  auto batch_dims_of = [&](mlir::Value linear) {
+    std::vector<mlir::Value> dims(c.ranges.size(), index(0));
     for (int d = static_cast<int>(c.batch_dims.size()) - 1; d >= 0; --d) {
       mlir::Value size = index(c.ranges[c.batch_dims[d]]);
-      base_dims[c.batch_dims[d]] = b.create<mlir::arith::RemUIOp>(loc, rest, size);
-      rest = b.create<mlir::arith::DivUIOp>(loc, rest, size);
+      dims[c.batch_dims[d]] = b.create<mlir::arith::RemUIOp>(loc, linear, size);
+      linear = b.create<mlir::arith::DivUIOp>(loc, linear, size);
     }
+    return dims;
+  };
+  // Block z = batch element * splits + split.
+  mlir::Value batch_linear = launch.getBlockIds().z, split = zero_i;
+  if (splits > 1) {
+    split = b.create<mlir::arith::RemUIOp>(loc, batch_linear, index(splits));
+    batch_linear = b.create<mlir::arith::DivUIOp>(loc, batch_linear, index(splits));
+  }
+  std::vector<mlir::Value> base_dims = batch_dims_of(batch_linear);
+  mlir::Value k_begin = zero_i, k_end = index(c.k);
+  if (splits > 1) {
+    k_begin = b.create<mlir::arith::MulIOp>(loc, split, index(chunk));
+    k_end = b.create<mlir::arith::MinUIOp>(loc, b.create<mlir::arith::AddIOp>(loc, k_begin, index(chunk)), index(c.k));
   }
   mlir::Value zero_f = b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
   const auto contract = mlir::arith::FastMathFlagsAttr::get(ctx, mlir::arith::FastMathFlags::contract);
   std::vector<mlir::Value> init(kMicroM * kMicroN, zero_f);
 
   auto k_loop = b.create<mlir::scf::ForOp>(
-      loc, zero_i, index(c.k), index(kTk), init,
+      loc, k_begin, k_end, index(kTk), init,
       [&](mlir::OpBuilder& lb, mlir::Location l, mlir::Value k0, mlir::ValueRange accs) {
         auto ci = [&](int64_t v) -> mlir::Value { return lb.create<mlir::arith::ConstantIndexOp>(l, v); };
         // One tile of `rows` x `cols` from global (origin r0, c0, bounds rmax, cmax) into `tile`:
@@ -439,6 +478,47 @@ void Lower(Contraction c) {
       if (user->getBlock() != op->getBlock() || user->isBeforeInBlock(op)) dead_copy = nullptr;
     }
   }
+  // One output of C at `dims` (batch dims, row, col set) whose products sum to `sum`: the init
+  // added, the consumer's body applied, stored.
+  auto emit_output = [&](mlir::OpBuilder& ib, mlir::Location l, const std::vector<mlir::Value>& dims, mlir::Value sum) {
+    std::vector<mlir::Value> c_indices = ApplyMap(ib, l, op.getMatchingIndexingMap(out_operand), dims);
+    mlir::Value old = fill_value ? fill_value : ib.create<mlir::memref::LoadOp>(l, out, c_indices).getResult();
+    mlir::Value value = ib.create<mlir::arith::AddFOp>(l, old, sum);
+    if (!consumer) {
+      ib.create<mlir::memref::StoreOp>(l, value, out, c_indices);
+      return;
+    }
+    mlir::Block& body = consumer.getRegion().front();
+    mlir::IRMapping map;
+    for (unsigned k = 0; k < consumer.getNumDpsInputs(); ++k) {
+      mlir::OpOperand* in_operand = consumer.getDpsInputOperand(k);
+      if (in_operand->get() == out) {
+        map.map(body.getArgument(k), value);
+      } else if (consumer_constants[k]) {
+        map.map(body.getArgument(k), consumer_constants[k]);
+      } else {
+        std::vector<mlir::Value> at = ApplyMap(ib, l, consumer.getMatchingIndexingMap(in_operand), c_indices);
+        map.map(body.getArgument(k), ib.create<mlir::memref::LoadOp>(l, in_operand->get(), at));
+      }
+    }
+    for (mlir::Operation& body_op : body.without_terminator()) {
+      if (auto idx = mlir::dyn_cast<mlir::linalg::IndexOp>(body_op)) {
+        map.map(idx.getResult(), c_indices[idx.getDim()]);
+        continue;
+      }
+      ib.clone(body_op, map);
+    }
+    ib.create<mlir::memref::StoreOp>(l, map.lookup(body.getTerminator()->getOperand(0)),
+                                     consumer.getDpsInitOperand(0)->get(), c_indices);
+  };
+  // partial[split, batch, row, col] as one flat index.
+  auto partial_index = [&](mlir::OpBuilder& ib, mlir::Location l, mlir::Value s, mlir::Value bl, mlir::Value row,
+                           mlir::Value col) {
+    auto ci = [&](int64_t v) -> mlir::Value { return ib.create<mlir::arith::ConstantIndexOp>(l, v); };
+    mlir::Value i = ib.create<mlir::arith::AddIOp>(l, ib.create<mlir::arith::MulIOp>(l, s, ci(c.batch)), bl);
+    i = ib.create<mlir::arith::AddIOp>(l, ib.create<mlir::arith::MulIOp>(l, i, ci(c.m)), row);
+    return ib.create<mlir::arith::AddIOp>(l, ib.create<mlir::arith::MulIOp>(l, i, ci(c.n)), col).getResult();
+  };
   for (int64_t i = 0; i < kMicroM; ++i) {
     for (int64_t j = 0; j < kMicroN; ++j) {
       mlir::Value row = b.create<mlir::arith::AddIOp>(loc, m0, b.create<mlir::arith::AddIOp>(loc, ty, index(kThreadsY * i)));
@@ -448,43 +528,51 @@ void Lower(Contraction c) {
       mlir::Value in = b.create<mlir::arith::AndIOp>(loc, in_r, in_c);
       mlir::Value sum = k_loop.getResult(i * kMicroN + j);
       b.create<mlir::scf::IfOp>(loc, in, [&](mlir::OpBuilder& ib, mlir::Location l) {
-        std::vector<mlir::Value> dims = base_dims;
-        dims[c.dm] = row;
-        dims[c.dn] = col;
-        std::vector<mlir::Value> c_indices = ApplyMap(ib, l, op.getMatchingIndexingMap(out_operand), dims);
-        mlir::Value old = fill_value ? fill_value : ib.create<mlir::memref::LoadOp>(l, out, c_indices).getResult();
-        mlir::Value value = ib.create<mlir::arith::AddFOp>(l, old, sum);
-        if (!consumer) {
-          ib.create<mlir::memref::StoreOp>(l, value, out, c_indices);
+        if (splits > 1) {
+          ib.create<mlir::memref::StoreOp>(l, sum, partial, partial_index(ib, l, split, batch_linear, row, col));
         } else {
-          mlir::Block& body = consumer.getRegion().front();
-          mlir::IRMapping map;
-          for (unsigned k = 0; k < consumer.getNumDpsInputs(); ++k) {
-            mlir::OpOperand* in_operand = consumer.getDpsInputOperand(k);
-            if (in_operand->get() == out) {
-              map.map(body.getArgument(k), value);
-            } else if (consumer_constants[k]) {
-              map.map(body.getArgument(k), consumer_constants[k]);
-            } else {
-              std::vector<mlir::Value> at = ApplyMap(ib, l, consumer.getMatchingIndexingMap(in_operand), c_indices);
-              map.map(body.getArgument(k), ib.create<mlir::memref::LoadOp>(l, in_operand->get(), at));
-            }
-          }
-          for (mlir::Operation& body_op : body.without_terminator()) {
-            if (auto idx = mlir::dyn_cast<mlir::linalg::IndexOp>(body_op)) {
-              map.map(idx.getResult(), c_indices[idx.getDim()]);
-              continue;
-            }
-            ib.clone(body_op, map);
-          }
-          ib.create<mlir::memref::StoreOp>(l, map.lookup(body.getTerminator()->getOperand(0)),
-                                           consumer.getDpsInitOperand(0)->get(), c_indices);
+          std::vector<mlir::Value> dims = base_dims;
+          dims[c.dm] = row;
+          dims[c.dn] = col;
+          emit_output(ib, l, dims, sum);
         }
         ib.create<mlir::scf::YieldOp>(l);
       });
     }
   }
   b.create<mlir::gpu::TerminatorOp>(loc);
+
+  // Split-K's second kernel: one thread per output of C (columns fastest), the splits' partial
+  // sums added in order, then the same epilogue.
+  if (splits > 1) {
+    b.setInsertionPointAfter(launch);
+    const int64_t outputs = c.batch * c.m * c.n;
+    auto reduce = b.create<mlir::gpu::LaunchOp>(loc, index((outputs + kThreads - 1) / kThreads), one, one, index(kThreads),
+                                                one, one);
+    b.setInsertionPointToStart(&reduce.getBody().front());
+    mlir::Value gid = b.create<mlir::arith::AddIOp>(
+        loc, b.create<mlir::arith::MulIOp>(loc, reduce.getBlockIds().x, index(kThreads)), reduce.getThreadIds().x);
+    mlir::Value in = b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::ult, gid, index(outputs));
+    b.create<mlir::scf::IfOp>(loc, in, [&](mlir::OpBuilder& ib, mlir::Location l) {
+      mlir::OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ib.getInsertionBlock(), ib.getInsertionPoint());
+      mlir::Value col = b.create<mlir::arith::RemUIOp>(l, gid, index(c.n));
+      mlir::Value rest = b.create<mlir::arith::DivUIOp>(l, gid, index(c.n));
+      mlir::Value row = b.create<mlir::arith::RemUIOp>(l, rest, index(c.m));
+      mlir::Value bl = b.create<mlir::arith::DivUIOp>(l, rest, index(c.m));
+      std::vector<mlir::Value> dims = batch_dims_of(bl);
+      dims[c.dm] = row;
+      dims[c.dn] = col;
+      mlir::Value sum = b.create<mlir::memref::LoadOp>(l, partial, partial_index(b, l, index(0), bl, row, col));
+      for (int64_t s = 1; s < splits; ++s) {
+        mlir::Value part = b.create<mlir::memref::LoadOp>(l, partial, partial_index(b, l, index(s), bl, row, col));
+        sum = b.create<mlir::arith::AddFOp>(l, sum, part);
+      }
+      emit_output(b, l, dims, sum);
+      b.create<mlir::scf::YieldOp>(l);
+    });
+    b.create<mlir::gpu::TerminatorOp>(loc);
+  }
 
   op->erase();
   if (fill) fill.erase();
@@ -501,7 +589,7 @@ void Lower(Contraction c) {
 
 }  // namespace
 
-absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim) {
+absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim, bool split_k) {
   std::vector<Contraction> found;
   for (mlir::Operation& op : func.getBody().front()) {
     auto linalg = mlir::dyn_cast<mlir::linalg::LinalgOp>(op);
@@ -511,7 +599,7 @@ absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_
     FindConstantInit(*c);  // before any rewrite: the writers are still the original ops
     found.push_back(*c);
   }
-  for (const Contraction& c : found) Lower(c);
+  for (const Contraction& c : found) Lower(c, split_k);
   // Temps that are only filled any more (their copies, contractions and epilogue readers are
   // gone): dropped.
   if (found.empty()) return absl::OkStatus();

@@ -27,6 +27,10 @@ inline constexpr int64_t kContractionThreads = 256;  // 16 x 16 threads, 4 x 4 o
 
 // On the bufferized host function, before the block reductions. Contractions with M or N below
 // `min_dim` (a 1x784 by 784x10 MatMul: a 64x64 tile would be mostly idle) are left alone.
-absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim);
+// With `split_k`, a contraction of fewer than 64 tiles (batch included) and K >= 128 is split
+// along K into up to 16 ranges (about 128 blocks in all, >= 64 of K each): the tiled kernel
+// writes each range's sums to a temp, and a second kernel (one thread per output of C) adds
+// them in order, then the init and the fused consumer.
+absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim, bool split_k);
 
 }  // namespace strata::gpu

@@ -410,10 +410,12 @@ absl::StatusOr<gpu::GpuProgram> CompileWith(GraphBuilder& g, const Feeds& feeds,
   return CompileGpuProgram(request, options, info);
 }
 
+// The tiled kernel alone (no split-K: these tests check one launch per contraction).
 GpuCompileOptions Tiled(const std::string& arch) {
   GpuCompileOptions options;
   options.cuda_arch = arch;
   options.tile_contractions = true;
+  options.split_k = false;
   return options;
 }
 
@@ -713,6 +715,40 @@ TEST_P(GpuTiledMlpTest, Mlp784x512x512x10) {
     EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, absl::StrCat("mlp512_", tile, arch)));
   }
   EXPECT_LT(launches[1], launches[0]);
+}
+
+// Split-K (gpu_contraction_tiling.h): the MLP's batch-64 layers are 8 tiles each, so K = 784 is
+// split into 10 ranges of 80 and K = 512 into 8 of 64 (grid z); each layer gets a second kernel
+// that adds the ranges up and applies the bias + relu.
+TEST_P(GpuTiledMlpTest, SplitKForSmallGrids) {
+  const std::string arch = GetParam();
+  GraphBuilder g;
+  Feeds feeds;
+  std::vector<Output> fetches = BuildMlp512(g, feeds, 64);
+  GpuCompileOptions options = Tiled(arch);
+  options.split_k = true;
+  absl::StatusOr<gpu::GpuProgram> p = CompileWith(g, feeds, fetches, options);
+  ASSERT_TRUE(p.ok()) << p.status();
+  ExpectWellFormed(*p, arch);
+  std::vector<const gpu::GpuLaunch*> tiled = TiledLaunches(*p);
+  ASSERT_EQ(tiled.size(), 2u);
+  const unsigned splits[] = {10, 8};
+  for (int layer = 0; layer < 2; ++layer) {
+    EXPECT_EQ(tiled[layer]->grid[0], 512u / 64);
+    EXPECT_EQ(tiled[layer]->grid[1], 1u);
+    EXPECT_EQ(tiled[layer]->grid[2], splits[layer]) << tiled[layer]->kernel;
+  }
+  // Two tiled layers, their two reductions (64 x 512 outputs: 128 blocks of 256), the logits'
+  // block reduction and its bias.
+  EXPECT_EQ(Launches(*p), 6);
+  int reductions = 0;
+  for (const gpu::GpuStep& s : p->steps) {
+    reductions += s.kind == gpu::GpuStep::Kind::kLaunch && s.launch.grid[0] == 128 && s.launch.block[0] == 256;
+  }
+  EXPECT_EQ(reductions, 2);
+  const std::string ptxas = FindPtxas();
+  if (ptxas.empty()) GTEST_SKIP() << "no ptxas: PTX not assembled";
+  EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, absl::StrCat("mlp512_splitk_", arch)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, GpuTiledMlpTest, ::testing::Values("sm_80", "sm_90"));
