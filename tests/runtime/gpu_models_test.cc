@@ -351,6 +351,23 @@ TEST_P(GpuTiledContractionTest, Conv2DAsIm2ColMatmul) {
   }
 }
 
+// Two convolutions whose outputs are concatenated along channels (an Inception block, as in
+// faceboxes): each im2col matmul writes a strided slice of the concat buffer, with K split.
+TEST_P(GpuTiledContractionTest, ConvolutionsIntoAConcat) {
+  Builder b;
+  const Shape xs{1, 12, 12, 32};
+  Output x = b.Placeholder("x", xs);
+  std::vector<Output> branches;
+  for (int i = 0; i < 2; ++i) {
+    Output w = b.Const(absl::StrCat("w", i), Pattern(Shape{3, 3, 32, 42 + 10 * i}, 8 + i, 0.3f));
+    branches.push_back(b.Node(absl::StrCat("conv", i), "Conv2D", {x, w},
+                              {{"strides", MakeAttr(std::vector<int>{1, 1, 1, 1})}, {"padding", MakeAttr("SAME")}}));
+  }
+  Output axis = b.Const("axis", Tensor::Scalar<int32_t>(3));
+  Output cat = b.Node("cat", "ConcatV2", {branches[0], branches[1], axis}, {{"N", MakeAttr(2)}});
+  Compare("two convolutions into a concat", b, {{x, Pattern(xs, 9, 1.f)}}, {cat}, 1e-5 * std::sqrt(288.0));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, GpuModelsTest, ::testing::Values("gpu", "gpu-emu"), BackendName);
 INSTANTIATE_TEST_SUITE_P(Backends, GpuTiledContractionTest, ::testing::Values("gpu", "gpu-emu"), BackendName);
 
