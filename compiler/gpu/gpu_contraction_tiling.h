@@ -1,8 +1,8 @@
 // Matmul-like contractions (linalg.matmul, linalg.batch_matmul and generics of the same shape:
 // C[b, m, n] += A[b, m, k] * B[b, k, n] in f32, any operand layout the indexing maps express)
 // tiled through shared memory: one block of 256 threads per 64x64 tile of C (grid x = N tiles,
-// y = M tiles, z = batch x K splits, see split_k below), the K loop in steps of 16 with the 64x16 A tile and the 16x64 B tile
-// staged through workgroup memory (guarded loads that fill zeros past the edges), gpu.barrier
+// y = M tiles, z = batch x K splits, see split_k below), the K loop in steps of 16 with the
+// 64x16 A tile and the 16x64 B tile staged through workgroup memory (guarded loads that fill zeros past the edges), gpu.barrier
 // around the compute, each thread accumulating a 4x4 register micro-tile (rows ty + 16 i,
 // columns tx + 16 j) and storing it guarded. Shared tile rows are padded by one float. The init
 // (a constant when C's last writer is a constant fill, or a copy of a constant-filled buffer;
