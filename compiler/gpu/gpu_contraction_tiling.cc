@@ -553,24 +553,22 @@ void Lower(Contraction c, bool split_k) {
     mlir::Value gid = b.create<mlir::arith::AddIOp>(
         loc, b.create<mlir::arith::MulIOp>(loc, reduce.getBlockIds().x, index(kThreads)), reduce.getThreadIds().x);
     mlir::Value in = b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::ult, gid, index(outputs));
-    b.create<mlir::scf::IfOp>(loc, in, [&](mlir::OpBuilder& ib, mlir::Location l) {
-      mlir::OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPoint(ib.getInsertionBlock(), ib.getInsertionPoint());
-      mlir::Value col = b.create<mlir::arith::RemUIOp>(l, gid, index(c.n));
-      mlir::Value rest = b.create<mlir::arith::DivUIOp>(l, gid, index(c.n));
-      mlir::Value row = b.create<mlir::arith::RemUIOp>(l, rest, index(c.m));
-      mlir::Value bl = b.create<mlir::arith::DivUIOp>(l, rest, index(c.m));
-      std::vector<mlir::Value> dims = batch_dims_of(bl);
-      dims[c.dm] = row;
-      dims[c.dn] = col;
-      mlir::Value sum = b.create<mlir::memref::LoadOp>(l, partial, partial_index(b, l, index(0), bl, row, col));
-      for (int64_t s = 1; s < splits; ++s) {
-        mlir::Value part = b.create<mlir::memref::LoadOp>(l, partial, partial_index(b, l, index(s), bl, row, col));
-        sum = b.create<mlir::arith::AddFOp>(l, sum, part);
-      }
-      emit_output(b, l, dims, sum);
-      b.create<mlir::scf::YieldOp>(l);
-    });
+    auto guarded = b.create<mlir::scf::IfOp>(loc, in, /*withElseRegion=*/false);
+    b.setInsertionPoint(guarded.thenBlock()->getTerminator());
+    mlir::Value col = b.create<mlir::arith::RemUIOp>(loc, gid, index(c.n));
+    mlir::Value rest = b.create<mlir::arith::DivUIOp>(loc, gid, index(c.n));
+    mlir::Value row = b.create<mlir::arith::RemUIOp>(loc, rest, index(c.m));
+    mlir::Value bl = b.create<mlir::arith::DivUIOp>(loc, rest, index(c.m));
+    std::vector<mlir::Value> dims = batch_dims_of(bl);
+    dims[c.dm] = row;
+    dims[c.dn] = col;
+    mlir::Value sum = b.create<mlir::memref::LoadOp>(loc, partial, partial_index(b, loc, index(0), bl, row, col));
+    for (int64_t s = 1; s < splits; ++s) {
+      mlir::Value part = b.create<mlir::memref::LoadOp>(loc, partial, partial_index(b, loc, index(s), bl, row, col));
+      sum = b.create<mlir::arith::AddFOp>(loc, sum, part);
+    }
+    emit_output(b, loc, dims, sum);
+    b.setInsertionPointAfter(guarded);
     b.create<mlir::gpu::TerminatorOp>(loc);
   }
 
