@@ -111,6 +111,24 @@ void BuildCnn(Builder& b, int64_t batch) {
 // Each test runs on the GPU ("gpu", skipped without one) and on the GPU emulator ("gpu-emu":
 // the same compiled program, kernels retargeted to the host, runtime/gpu/emulator), which runs
 // everywhere.
+// Compares two float tensors of the same shape at |got - want| <= atol + 1e-4 |want|, reporting
+// the first 5 elements that miss under `label`; returns the worst error relative to
+// atol + |want|, for the log.
+double ExpectClose(const std::string& label, const Tensor& got, const Tensor& want, double atol) {
+  auto gv = got.flat<float>(), wv = want.flat<float>();
+  int bad = 0;
+  double worst = 0;
+  for (size_t i = 0; i < gv.size(); ++i) {
+    const double err = std::fabs(static_cast<double>(gv[i]) - wv[i]);
+    worst = std::max(worst, err / (atol + std::fabs(static_cast<double>(wv[i]))));
+    if (!(err <= atol + 1e-4 * std::fabs(static_cast<double>(wv[i]))) && ++bad <= 5) {
+      ADD_FAILURE() << label << "[" << i << "]: gpu " << gv[i] << ", cpu " << wv[i];
+    }
+  }
+  EXPECT_EQ(bad, 0) << label;
+  return worst;
+}
+
 void SkipWithoutTheDevice(const std::string& backend) {
   std::string why;
   if (backend == "gpu" && !gpu::CudaAvailable(&why)) {
@@ -149,19 +167,10 @@ class GpuModelsTest : public ::testing::TestWithParam<std::string> {
       ASSERT_EQ(got.size(), 2u);
       for (int k = 0; k < 2; ++k) {
         ASSERT_EQ(got[k].shape(), want[k].shape());
-        auto gv = got[k].flat<float>(), wv = want[k].flat<float>();
-        int bad = 0;
-        double worst = 0;
-        for (size_t i = 0; i < gv.size(); ++i) {
-          const double err = std::fabs(static_cast<double>(gv[i]) - wv[i]);
-          worst = std::max(worst, err / (1e-5 + std::fabs(static_cast<double>(wv[i]))));
-          if (!(err <= 1e-5 + 1e-4 * std::fabs(static_cast<double>(wv[i]))) && ++bad <= 5) {
-            ADD_FAILURE() << (k == 0 ? "probs" : also) << "[" << i << "]: gpu " << gv[i] << ", cpu " << wv[i];
-          }
-        }
-        EXPECT_EQ(bad, 0) << (k == 0 ? "probs" : also);
-        std::printf("[ %s run %d ] %s: %zu elements, worst relative error %.3g\n", graph_name_.c_str(), run,
-                    k == 0 ? "probs" : also.c_str(), gv.size(), worst);
+        const std::string name = k == 0 ? "probs" : also;
+        const double worst = ExpectClose(name, got[k], want[k], 1e-5);
+        std::printf("[ %s run %d ] %s: %lld elements, worst relative error %.3g\n", graph_name_.c_str(), run,
+                    name.c_str(), static_cast<long long>(got[k].shape().num_elements()), worst);
       }
     }
     EXPECT_EQ(gpu.stats().compiles, 1);
@@ -254,19 +263,9 @@ class GpuTiledContractionTest : public ::testing::TestWithParam<std::string> {
       ASSERT_EQ(got.size(), fetches.size());
       for (size_t k = 0; k < fetches.size(); ++k) {
         ASSERT_EQ(got[k].shape(), want[k].shape());
-        auto gv = got[k].flat<float>(), wv = want[k].flat<float>();
-        int bad = 0;
-        double worst = 0;
-        for (size_t i = 0; i < gv.size(); ++i) {
-          const double err = std::fabs(static_cast<double>(gv[i]) - wv[i]);
-          worst = std::max(worst, err / (atol + std::fabs(static_cast<double>(wv[i]))));
-          if (!(err <= atol + 1e-4 * std::fabs(static_cast<double>(wv[i]))) && ++bad <= 5) {
-            ADD_FAILURE() << label << " " << fetch_names[k] << "[" << i << "]: gpu " << gv[i] << ", cpu " << wv[i];
-          }
-        }
-        EXPECT_EQ(bad, 0) << label << " " << fetch_names[k];
-        std::printf("[ %s tiled run %d ] %s: %zu elements, worst relative error %.3g\n", label.c_str(), run,
-                    fetch_names[k].c_str(), gv.size(), worst);
+        const double worst = ExpectClose(absl::StrCat(label, " ", fetch_names[k]), got[k], want[k], atol);
+        std::printf("[ %s tiled run %d ] %s: %lld elements, worst relative error %.3g\n", label.c_str(), run,
+                    fetch_names[k].c_str(), static_cast<long long>(got[k].shape().num_elements()), worst);
       }
     }
   }
