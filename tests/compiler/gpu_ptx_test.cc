@@ -39,8 +39,8 @@ using testing_util::Rand;
 using testing_util::Cases;
 using testing_util::MoreCases;
 
-absl::StatusOr<gpu::GpuProgram> Compile(GraphBuilder& g, const Feeds& feeds, const std::vector<Output>& fetches,
-                                        const std::string& arch = "sm_90", GpuCompileInfo* info = nullptr) {
+absl::StatusOr<gpu::GpuProgram> CompileWith(GraphBuilder& g, const Feeds& feeds, const std::vector<Output>& fetches,
+                                            const GpuCompileOptions& options, GpuCompileInfo* info = nullptr) {
   if (!g.status().ok()) return g.status();
   absl::Status s = InferShapes(&g.graph());
   if (!s.ok()) return s;
@@ -48,9 +48,15 @@ absl::StatusOr<gpu::GpuProgram> Compile(GraphBuilder& g, const Feeds& feeds, con
   request.graph = &g.graph();
   for (const auto& [o, t] : feeds) request.args.push_back(o);
   request.results = fetches;
+  return CompileGpuProgram(request, options, info);
+}
+
+// With the default options for `arch`.
+absl::StatusOr<gpu::GpuProgram> Compile(GraphBuilder& g, const Feeds& feeds, const std::vector<Output>& fetches,
+                                        const std::string& arch = "sm_90", GpuCompileInfo* info = nullptr) {
   GpuCompileOptions options;
   options.cuda_arch = arch;
-  return CompileGpuProgram(request, options, info);
+  return CompileWith(g, feeds, fetches, options, info);
 }
 
 using testing_util::FindPtxas;
@@ -397,18 +403,6 @@ TEST(GpuPtxTest, GatherIndexCheckIsAProgramCheck) {
 }
 
 // ---- tile_contractions: matmul through shared memory, epilogue fused (gpu_contraction_tiling.h)
-
-absl::StatusOr<gpu::GpuProgram> CompileWith(GraphBuilder& g, const Feeds& feeds, const std::vector<Output>& fetches,
-                                            const GpuCompileOptions& options, GpuCompileInfo* info = nullptr) {
-  if (!g.status().ok()) return g.status();
-  absl::Status s = InferShapes(&g.graph());
-  if (!s.ok()) return s;
-  CompileRequest request;
-  request.graph = &g.graph();
-  for (const auto& [o, t] : feeds) request.args.push_back(o);
-  request.results = fetches;
-  return CompileGpuProgram(request, options, info);
-}
 
 // The tiled kernel alone (no split-K: these tests check one launch per contraction).
 GpuCompileOptions Tiled(const std::string& arch) {
