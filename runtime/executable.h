@@ -53,6 +53,9 @@ class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
+  // The device its executables run on, as TensorFlow names it without the "/device:" prefix:
+  // "CPU:0", "GPU:1". Node placement (runtime/device_placement.h) compares nodes' devices with it.
+  virtual std::string device() const { return "CPU:0"; }
   virtual absl::StatusOr<std::unique_ptr<Executable>> Compile(const CompileRequest& request) = 0;
 };
 

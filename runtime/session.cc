@@ -8,6 +8,7 @@
 #include "graph/graph_def_io.h"
 #include "runtime/backends.h"
 #include "runtime/control_flow_regions.h"
+#include "runtime/device_placement.h"
 #include "runtime/optimizer_expansion.h"
 #include "runtime/run_request.h"
 #include "runtime/specialize.h"
@@ -89,6 +90,17 @@ void Session::Init(const tf::GraphDef& graph_def, const OpRegistry* registry, Se
       return;
     }
     backend_ = *std::move(backend);
+  }
+  absl::StatusOr<bool> placed = HasPlacedNodes(*graph_);
+  if (!placed.ok()) {
+    init_status_ = absl::Status(placed.status().code(), absl::StrCat("Session: ", placed.status().message()));
+    return;
+  }
+  if (*placed) {
+    PlacementOptions placement;
+    placement.allow_soft_placement = options.allow_soft_placement;
+    placement.gpu_backend = options.gpu_backend;
+    backend_ = std::make_shared<PlacingBackend>(std::move(backend_), std::move(placement));
   }
   thread_pool_ = std::make_unique<ThreadPool>(options.num_threads);
 }

@@ -53,6 +53,14 @@ struct SessionOptions {
   std::string backend;
   // When set, used instead of `backend` (tests and tools that wrap a backend).
   std::shared_ptr<Backend> custom_backend;
+  // Nodes whose NodeDef.device names another device ("/cpu:0", "/device:GPU:0") run there
+  // (runtime/device_placement.h). A node placed on a device this machine lacks runs on the
+  // session's device when this is set (TensorFlow's allow_soft_placement), else its Run fails
+  // with InvalidArgument naming the node.
+  bool allow_soft_placement = true;
+  // The backend for nodes placed on a GPU: "" = "gpu:N" for GPU N; "gpu-emu" runs them on the
+  // GPU emulator (tests).
+  std::string gpu_backend;
 };
 
 // A feed given by Output handle (builder-API users).

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "compiler/gpu/gpu_diagnostics.h"
 #include "compiler/gpu/gpu_context.h"
 #include "compiler/jit.h"
 #include "compiler/mlir_context.h"
@@ -74,13 +75,6 @@ void Declare(mlir::ModuleOp module, const char* name, LLVM::LLVMFunctionType typ
   b.create<LLVM::LLVMFuncOp>(module.getLoc(), name, type);
 }
 
-std::string Describe(mlir::Operation* op) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << op->getName() << " at " << op->getLoc();
-  return s;
-}
-
 // Replaces every NVVM op under `module` by its emulator call.
 absl::Status ReplaceNvvmOps(mlir::ModuleOp module) {
   mlir::MLIRContext* ctx = module.getContext();
@@ -112,7 +106,7 @@ absl::Status ReplaceNvvmOps(mlir::ModuleOp module) {
       // 32 bits go through the call; the predicate comes back in bit 32.
       mlir::Type value_type = shfl.getVal().getType();
       if (!value_type.isInteger(32) && !value_type.isF32()) {
-        return absl::UnimplementedError(absl::StrCat("GPU emulator: shuffle of ", Describe(op), " is not 32-bit"));
+        return UnimplementedAt(op, absl::StrCat("GPU emulator: shuffle of ", Describe(op), " is not 32-bit"));
       }
       mlir::Value bits = value_type.isF32() ? b.create<LLVM::BitcastOp>(loc, i32, shfl.getVal()).getResult() : shfl.getVal();
       mlir::Value mode = b.create<LLVM::ConstantOp>(loc, i32, b.getI32IntegerAttr(ShflMode(shfl.getKind())));
@@ -134,8 +128,8 @@ absl::Status ReplaceNvvmOps(mlir::ModuleOp module) {
       shfl.getResult().replaceAllUsesWith(result);
       op->erase();
     } else {
-      return absl::UnimplementedError(
-          absl::StrCat("GPU emulator: the kernels use ", Describe(op), ", which the emulator does not implement"));
+      return UnimplementedAt(
+          op, absl::StrCat("GPU emulator: the kernels use ", Describe(op), ", which the emulator does not implement"));
     }
   }
   return absl::OkStatus();

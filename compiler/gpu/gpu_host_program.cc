@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "compiler/gpu/gpu_diagnostics.h"
 #include "llvm/Support/raw_ostream.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -18,13 +19,6 @@
 namespace strata::gpu {
 
 namespace {
-
-std::string Describe(mlir::Operation* op) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << op->getName() << " at " << op->getLoc();
-  return s;
-}
 
 DType DTypeOfElement(mlir::Type t) {
   if (t.isF32()) return DT_FLOAT;
@@ -113,10 +107,10 @@ class HostWalk {
   absl::StatusOr<GpuBuffer> BufferOfType(mlir::Operation* op, mlir::Type type, GpuBuffer::Kind kind) {
     auto memref = mlir::dyn_cast<mlir::MemRefType>(type);
     if (!memref || !memref.hasStaticShape() || !memref.getLayout().isIdentity()) {
-      return absl::UnimplementedError(absl::StrCat("GPU: ", Describe(op), " needs a buffer with a static shape and an identity layout"));
+      return UnimplementedAt(op, absl::StrCat("GPU: ", Describe(op), " needs a buffer with a static shape and an identity layout"));
     }
     const DType dtype = DTypeOfElement(memref.getElementType());
-    if (dtype == DT_INVALID) return absl::UnimplementedError(absl::StrCat("GPU: ", Describe(op), ": unsupported element type"));
+    if (dtype == DT_INVALID) return UnimplementedAt(op, absl::StrCat("GPU: ", Describe(op), ": unsupported element type"));
     GpuBuffer buf;
     buf.kind = kind;
     buf.dtype = dtype;
@@ -130,7 +124,7 @@ class HostWalk {
     if (it != buffers_.end()) return it->second;
     std::string what = "a value";
     if (mlir::Operation* def = v.getDefiningOp()) what = Describe(def);
-    return absl::UnimplementedError(absl::StrCat("GPU: ", Describe(op), " uses ", what, " that is not a whole buffer"));
+    return UnimplementedAt(op, absl::StrCat("GPU: ", Describe(op), " uses ", what, " that is not a whole buffer"));
   }
 
   absl::Status Visit(mlir::Operation* op) {
@@ -146,7 +140,7 @@ class HostWalk {
     if (mlir::isa<mlir::memref::CollapseShapeOp, mlir::memref::ExpandShapeOp, mlir::memref::CastOp>(op)) {
       auto type = mlir::dyn_cast<mlir::MemRefType>(op->getResult(0).getType());
       if (!type || !type.getLayout().isIdentity()) {
-        return absl::UnimplementedError(absl::StrCat("GPU: ", Describe(op), " makes a strided view the host cannot pass"));
+        return UnimplementedAt(op, absl::StrCat("GPU: ", Describe(op), " makes a strided view the host cannot pass"));
       }
       absl::StatusOr<int> source = BufferOf(op, op->getOperand(0));
       if (!source.ok()) return source.status();
@@ -166,7 +160,7 @@ class HostWalk {
       return absl::OkStatus();
     }
     if (auto launch = mlir::dyn_cast<mlir::gpu::LaunchFuncOp>(op)) return VisitLaunch(launch);
-    return absl::UnimplementedError(absl::StrCat("GPU: the host program cannot run ", Describe(op),
+    return UnimplementedAt(op, absl::StrCat("GPU: the host program cannot run ", Describe(op),
                                                  " (only buffers, copies and kernel launches)"));
   }
 
@@ -219,14 +213,14 @@ class HostWalk {
       std::optional<int64_t> g = mlir::getConstantIntValue(grid[d]);
       std::optional<int64_t> t = mlir::getConstantIntValue(block[d]);
       if (!g || !t || *g <= 0 || *t <= 0 || *g > 0x7fffffff || *t > 1024) {
-        return absl::UnimplementedError(absl::StrCat("GPU: ", Describe(launch), " has a launch geometry that is not a valid constant"));
+        return UnimplementedAt(launch, absl::StrCat("GPU: ", Describe(launch), " has a launch geometry that is not a valid constant"));
       }
       step.launch.grid[d] = static_cast<uint32_t>(*g);
       step.launch.block[d] = static_cast<uint32_t>(*t);
     }
     if (mlir::Value shared = launch.getDynamicSharedMemorySize()) {
       std::optional<int64_t> bytes = mlir::getConstantIntValue(shared);
-      if (!bytes || *bytes < 0) return absl::UnimplementedError(absl::StrCat("GPU: ", Describe(launch), " has a non-constant shared memory size"));
+      if (!bytes || *bytes < 0) return UnimplementedAt(launch, absl::StrCat("GPU: ", Describe(launch), " has a non-constant shared memory size"));
       step.launch.dynamic_shared_bytes = static_cast<uint32_t>(*bytes);
     }
     for (mlir::Value operand : launch.getKernelOperands()) {
@@ -244,7 +238,7 @@ class HostWalk {
         std::string type;
         llvm::raw_string_ostream os(type);
         os << operand.getType();
-        return absl::UnimplementedError(absl::StrCat("GPU: ", Describe(launch), " passes a ", type,
+        return UnimplementedAt(launch, absl::StrCat("GPU: ", Describe(launch), " passes a ", type,
                                                      " kernel argument that is not a buffer or a 64-bit constant"));
       }
       step.launch.args.push_back(arg);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "compiler/gpu/gpu_diagnostics.h"
 #include "llvm/Support/raw_ostream.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -59,13 +60,6 @@ absl::Status MergeKernelModules(mlir::ModuleOp module, const std::string& name) 
 }
 
 namespace {
-
-std::string Where(mlir::Operation* op) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << op->getLoc();
-  return s;
-}
 
 // The LLVM intrinsic NVPTX selects directly for a math op (convert-gpu-to-nvvm would call
 // libdevice instead, which is not linked); empty when there is none.
@@ -123,8 +117,7 @@ absl::Status LowerRemainingMath(mlir::gpu::GPUModuleOp kernels) {
       std::string type_text;
       llvm::raw_string_ostream os(type_text);
       if (type) os << type;
-      return absl::UnimplementedError(absl::StrCat("GPU: no lowering for ", op->getName().getStringRef().str(), " on ",
-                                                   type_text, " (from ", Where(op), ")"));
+      return UnimplementedAt(op, absl::StrCat("GPU: no lowering for ", Describe(op), " on ", type_text));
     }
     auto call = b.create<mlir::LLVM::CallIntrinsicOp>(op->getLoc(), type, intrinsic + TypeSuffix(type), op->getOperands());
     op->replaceAllUsesWith(call->getResults());

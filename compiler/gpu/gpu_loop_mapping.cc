@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "llvm/Support/raw_ostream.h"
+#include "compiler/gpu/gpu_diagnostics.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -22,13 +22,6 @@
 namespace strata::gpu {
 
 namespace {
-
-std::string Describe(mlir::Operation* op) {
-  std::string s;
-  llvm::raw_string_ostream os(s);
-  os << op->getName() << " at " << op->getLoc();
-  return s;
-}
 
 // Ops that stay on the host: buffers, views, constants and the loops that become launches.
 bool StaysOnHost(mlir::Operation* op) {
@@ -119,7 +112,7 @@ absl::Status PrepareLinalgForGpu(mlir::func::FuncOp func) {
     if (!generic) {
       rewriter.setInsertionPoint(op);
       mlir::FailureOr<mlir::linalg::GenericOp> g = mlir::linalg::generalizeNamedOp(rewriter, op);
-      if (mlir::failed(g)) return absl::UnimplementedError(absl::StrCat("GPU: cannot generalize ", Describe(op)));
+      if (mlir::failed(g)) return UnimplementedAt(op, absl::StrCat("GPU: cannot generalize ", Describe(op)));
       generic = *g;
     }
     rewriter.setInsertionPoint(generic);
@@ -177,7 +170,7 @@ absl::Status TileParallelLoopsForGpu(mlir::func::FuncOp func, int64_t block_size
       for (mlir::Operation* user : op->getUsers()) {
         mlir::Operation* top = body.findAncestorOpInBlock(*user);
         if (!in_run.contains(top)) {
-          return absl::UnimplementedError(absl::StrCat("GPU: a value of ", Describe(op),
+          return UnimplementedAt(op, absl::StrCat("GPU: a value of ", Describe(op),
                                                        " is used on the host by ", Describe(user)));
         }
       }
@@ -202,7 +195,7 @@ absl::Status TileParallelLoopsForGpu(mlir::func::FuncOp func, int64_t block_size
     std::optional<int64_t> ub = mlir::getConstantIntValue(loop.getUpperBound()[0]);
     std::optional<int64_t> step = mlir::getConstantIntValue(loop.getStep()[0]);
     if (!lb || !ub || !step || *step <= 0) {
-      return absl::UnimplementedError(absl::StrCat("GPU: parallel loop without static bounds at ",
+      return UnimplementedAt(loop, absl::StrCat("GPU: parallel loop without static bounds at ",
                                                    Describe(loop), " (shapes must be static)"));
     }
     const int64_t trips = (*ub - *lb + *step - 1) / *step;

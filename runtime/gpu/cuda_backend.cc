@@ -1,9 +1,13 @@
 #include "runtime/gpu/cuda_backend.h"
 
 #include <cstdio>
+#include <set>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "graph/status_nodes.h"
+#include "runtime/device_partition.h"
 #include "runtime/gpu/cuda_device.h"
 #include "runtime/gpu/gpu_executable.h"
 
@@ -26,43 +30,85 @@ CudaBackend::CudaBackend(std::shared_ptr<CudaDevice> device, std::string cuda_ar
 
 std::string CudaBackend::name() const { return device_->driver().host_emulator ? "gpu-emu" : "gpu"; }
 
+std::string CudaBackend::device() const { return absl::StrCat("GPU:", device_->ordinal()); }
+
 absl::StatusOr<std::unique_ptr<Executable>> CudaBackend::Compile(const CompileRequest& request) {
-  absl::StatusOr<GpuProgram> program = CompileForGpu(request, cuda_arch_, device_->driver().host_emulator);
+  absl::StatusOr<std::unique_ptr<Executable>> executable = CompileOnGpu(request);
   // Unimplemented: an op without a GPU lowering. Other errors (bad graphs, bad shapes) would
   // fail on the CPU as well, so they are not retried there.
-  if (absl::IsUnimplemented(program.status())) return CompileOnCpu(request, program.status());
+  if (!absl::IsUnimplemented(executable.status())) return executable;
+  return PlaceOnCpu(request, executable.status());
+}
+
+absl::StatusOr<std::unique_ptr<Executable>> CudaBackend::CompileOnGpu(const CompileRequest& request) {
+  absl::StatusOr<GpuProgram> program = CompileForGpu(request, cuda_arch_, device_->driver().host_emulator);
   if (!program.ok()) return program.status();
   absl::StatusOr<std::unique_ptr<GpuExecutable>> executable = GpuExecutable::Create(device_, std::move(*program));
   if (!executable.ok()) return executable.status();
   return std::unique_ptr<Executable>(std::move(*executable));
 }
 
-absl::StatusOr<std::unique_ptr<Executable>> CudaBackend::CompileOnCpu(const CompileRequest& request,
-                                                                      const absl::Status& why) {
+absl::StatusOr<std::unique_ptr<Executable>> CudaBackend::PlaceOnCpu(const CompileRequest& request,
+                                                                    const absl::Status& why) {
 #if defined(STRATA_HAVE_CPU_BACKEND)
+  // The nodes the request computes; only those can move.
+  absl::flat_hash_set<std::string> computed;
+  absl::flat_hash_set<const Node*> arg_nodes;
+  for (const Output& a : request.args) arg_nodes.insert(a.node);
+  for (const std::unique_ptr<Node>& n : request.graph->nodes()) {
+    if (!arg_nodes.contains(n.get()) && n->op() != "Const") computed.insert(n->name());
+  }
+  // Each round moves the nodes the GPU compiler named to the CPU and compiles again: a
+  // compile stops at its first error, so a graph with several such nodes takes several rounds.
+  constexpr int kMaxRounds = 16;
+  std::set<std::string> on_cpu;
+  absl::Status last = why;
   CpuBackend cpu;
+  for (int round = 0; round < kMaxRounds; ++round) {
+    size_t moved = 0;
+    for (const std::string& n : NodesOf(last)) {
+      if (computed.contains(n)) moved += on_cpu.insert(n).second ? 1 : 0;
+    }
+    if (moved == 0 || on_cpu.size() == computed.size()) break;  // nothing (more) to move, or everything
+    absl::StatusOr<std::unique_ptr<Executable>> executable = CompilePartitioned(
+        request, {name(), "cpu"}, [&](const Node& n) { return on_cpu.contains(n.name()) ? 1 : 0; },
+        [&](int device, const CompileRequest& part) { return device == 0 ? CompileOnGpu(part) : cpu.Compile(part); });
+    if (executable.ok()) {
+      RecordFallback(request, why, std::vector<std::string>(on_cpu.begin(), on_cpu.end()));
+      return executable;
+    }
+    if (!absl::IsUnimplemented(executable.status())) return executable.status();
+    last = executable.status();
+  }
+  // The whole request on the CPU: the compiler named no node it could move.
   absl::StatusOr<std::unique_ptr<Executable>> executable = cpu.Compile(request);
   if (!executable.ok()) {
     return absl::Status(executable.status().code(),
                         absl::StrCat(why.message(), "; compiling '", request.name,
                                      "' for the CPU instead failed too: ", executable.status().message()));
   }
-  bool first = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    first = fallbacks_.empty();
-    fallbacks_.push_back({request.name, std::string(why.message())});
-  }
-  // Once per backend: a model that falls back does so for every signature it is run with.
-  if (first) {
-    std::fprintf(stderr, "strata: backend '%s' runs '%s' on the CPU: %s\n", name().c_str(), request.name.c_str(),
-                 std::string(why.message()).c_str());
-  }
+  RecordFallback(request, why, {});
   return executable;
 #else
   (void)request;
   return why;
 #endif
+}
+
+void CudaBackend::RecordFallback(const CompileRequest& request, const absl::Status& why,
+                                 std::vector<std::string> nodes) {
+  bool first = false;
+  const std::string what = nodes.empty() ? "all of" : absl::StrCat(nodes.size(), nodes.size() == 1 ? " node" : " nodes", " of");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    first = fallbacks_.empty();
+    fallbacks_.push_back({request.name, std::string(why.message()), std::move(nodes)});
+  }
+  // Once per backend: a model that falls back does so for every signature it is run with.
+  if (first) {
+    std::fprintf(stderr, "strata: backend '%s' runs %s '%s' on the CPU: %s\n", name().c_str(), what.c_str(),
+                 request.name.c_str(), std::string(why.message()).c_str());
+  }
 }
 
 std::vector<CpuFallback> CudaBackend::cpu_fallbacks() const {

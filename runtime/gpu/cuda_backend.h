@@ -3,11 +3,12 @@
 // GpuExecutable. Registering it is one line in runtime/backends.cc:
 //   if (name == "gpu") return CreateCudaBackend();
 //
-// Soft placement (as TensorFlow's): a request the GPU compiler cannot lower (Unimplemented, e.g.
-// float64 Exp, which needs libdevice) is compiled by the CPU backend instead, so a Session on
-// "gpu" still runs the whole graph. The fallback is per compiled request (the Session compiles
-// one per feed/fetch signature), listed by cpu_fallbacks() and announced once per backend on
-// stderr. Any other compile error is returned as is.
+// Soft placement (as TensorFlow's): the nodes the GPU compiler cannot lower (Unimplemented
+// naming them, e.g. a float64 Exp, which would need libdevice) run on the CPU and the rest on
+// the GPU, with the tensors between them copied through the host (runtime/device_partition.h).
+// When the compiler names no node, the whole request runs on the CPU. Each request that
+// falls back is listed by cpu_fallbacks() and the first is announced on stderr. Any other
+// compile error is returned as is.
 #pragma once
 
 #include <memory>
@@ -24,10 +25,11 @@ namespace strata::gpu {
 
 class CudaDevice;
 
-// A request that runs on the CPU because the GPU compiler could not lower it.
+// A request that runs (partly) on the CPU because the GPU compiler could not lower all of it.
 struct CpuFallback {
-  std::string request;  // CompileRequest::name
-  std::string reason;   // the GPU compiler's Unimplemented message (names the op and node)
+  std::string request;             // CompileRequest::name
+  std::string reason;              // the GPU compiler's first Unimplemented message (names the op and node)
+  std::vector<std::string> nodes;  // the nodes placed on the CPU, sorted; empty: the whole request
 };
 
 class CudaBackend : public Backend {
@@ -35,8 +37,10 @@ class CudaBackend : public Backend {
   CudaBackend(std::shared_ptr<CudaDevice> device, std::string cuda_arch);
   // "gpu", or "gpu-emu" on the host emulator's device.
   std::string name() const override;
-  // A GpuExecutable, or a CPU executable when the GPU compiler answers Unimplemented (and the
-  // CPU backend is in this build).
+  // "GPU:<ordinal>".
+  std::string device() const override;
+  // A GpuExecutable; or, when the GPU compiler answers Unimplemented (and the CPU backend is
+  // in this build), an executable that runs the nodes it could not lower on the CPU.
   absl::StatusOr<std::unique_ptr<Executable>> Compile(const CompileRequest& request) override;
 
   const std::string& cuda_arch() const { return cuda_arch_; }
@@ -44,7 +48,12 @@ class CudaBackend : public Backend {
   std::vector<CpuFallback> cpu_fallbacks() const;
 
  private:
-  absl::StatusOr<std::unique_ptr<Executable>> CompileOnCpu(const CompileRequest& request, const absl::Status& why);
+  // The GPU compiler and GpuExecutable only, no fallback.
+  absl::StatusOr<std::unique_ptr<Executable>> CompileOnGpu(const CompileRequest& request);
+  // After the GPU compiler's Unimplemented `why`: the nodes it names on the CPU, round after
+  // round, else the whole request.
+  absl::StatusOr<std::unique_ptr<Executable>> PlaceOnCpu(const CompileRequest& request, const absl::Status& why);
+  void RecordFallback(const CompileRequest& request, const absl::Status& why, std::vector<std::string> nodes);
 
   std::shared_ptr<CudaDevice> device_;
   std::string cuda_arch_;

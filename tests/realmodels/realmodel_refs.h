@@ -66,6 +66,7 @@ class CompileCache : public Backend {
  public:
   explicit CompileCache(std::shared_ptr<Backend> inner) : inner_(std::move(inner)) {}
   std::string name() const override { return inner_->name(); }
+  std::string device() const override { return inner_->device(); }
   absl::StatusOr<std::unique_ptr<Executable>> Compile(const CompileRequest& request) override;
   int compiles() const;  // requests that were compiled (cache misses)
 
