@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "graph/str_util.h"
 #include "llvm/Support/raw_ostream.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
@@ -12,11 +13,31 @@
 namespace strata {
 
 void SplitEmptyTensors(mlir::Operation* root) {
+  // A fill of an empty tensor that several ops start from (CSE merges identical fills) becomes
+  // one fill per use: each consumer then has an init of its own that empty-tensor elimination
+  // can place in that consumer's destination. Shared, one-shot bufferization of MLIR 19 wrote
+  // two function results through the same destination and copied one over the other.
+  llvm::SmallVector<mlir::linalg::FillOp> fills;
+  root->walk([&](mlir::linalg::FillOp op) {
+    if (op.hasPureTensorSemantics() && !op->hasOneUse() && !op->use_empty() &&
+        op.getOutputs()[0].getDefiningOp<mlir::tensor::EmptyOp>()) {
+      fills.push_back(op);
+    }
+  });
+  mlir::OpBuilder b(root->getContext());
+  for (mlir::linalg::FillOp op : fills) {
+    llvm::SmallVector<mlir::OpOperand*> uses;
+    for (mlir::OpOperand& use : op->getUses()) uses.push_back(&use);
+    for (size_t i = 1; i < uses.size(); ++i) {
+      b.setInsertionPoint(op);
+      uses[i]->set(b.clone(*op)->getResult(0));
+    }
+  }
+
   llvm::SmallVector<mlir::tensor::EmptyOp> empties;
   root->walk([&](mlir::tensor::EmptyOp op) {
     if (!op->hasOneUse() && !op->use_empty()) empties.push_back(op);
   });
-  mlir::OpBuilder b(root->getContext());
   for (mlir::tensor::EmptyOp op : empties) {
     llvm::SmallVector<mlir::OpOperand*> uses;
     for (mlir::OpOperand& use : op->getUses()) uses.push_back(&use);

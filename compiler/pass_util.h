@@ -9,8 +9,9 @@
 
 namespace strata {
 
-// Gives every use of a tensor.empty under `root` its own op. CSE merges identical empties, and
-// empty-tensor elimination would then make unrelated results share one destination buffer.
+// Gives every use of a tensor.empty under `root` its own op, and every use of a linalg.fill of
+// one its own fill. CSE merges identical empties and fills, and empty-tensor elimination would
+// then make unrelated results share one destination buffer.
 void SplitEmptyTensors(mlir::Operation* root);
 
 // Runs `pm` on `module`. A failure is InternalError "<pipeline> failed at <stage>: " followed by

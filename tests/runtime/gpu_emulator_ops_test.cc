@@ -89,11 +89,10 @@ void SkipWithoutTheDevice() {
 // The backend under test, typed to see whether a request fell back to the CPU (a case that ran
 // on the CPU would match trivially).
 std::shared_ptr<gpu::CudaBackend> EmulatorBackend() {
-  absl::StatusOr<std::unique_ptr<Backend>> backend = CreateBackend(BackendUnderTest());
+  absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> backend = gpu::CreateGpuBackend(BackendUnderTest());
   EXPECT_TRUE(backend.ok()) << backend.status();
   if (!backend.ok()) return nullptr;
-  std::shared_ptr<Backend> shared(*std::move(backend));
-  return std::dynamic_pointer_cast<gpu::CudaBackend>(shared);
+  return *std::move(backend);
 }
 
 // Runs `fetches` of the graph on the emulator and on the CPU with `feeds`, and compares them.
@@ -159,6 +158,32 @@ TEST(GpuEmulatorShapesTest, TailsAndReductionMappings) {
     Output m = g.Add("m", "Max", {x, axis});
     RunAndCompare(absl::StrCat("rows ", rows, " cols ", cols), g, feeds, {e, s, m});
   }
+}
+
+// Results that start from one fill: three depthwise convolutions of one input and two matmuls
+// of another, all fetched (facemesh's three branches when a partition makes them results).
+// CSE merges their zero fills into one; MLIR 19's bufferization then computed two results in
+// the same destination and copied one over the other, so the last result came back as the
+// first (SplitEmptyTensors now gives each its own fill).
+TEST(GpuEmulatorResultsTest, ResultsThatStartFromOneFillEachGetTheirOwn) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output x = testing_util::Feed(g, feeds, "x", testing_util::Rand({1, 6, 6, 8}, 3));
+  Output relu = g.Add("relu", "Relu", {x});
+  std::vector<Output> fetches;
+  for (int k = 0; k < 3; ++k) {
+    Output w = g.Const(absl::StrCat("w", k), testing_util::Rand({3, 3, 8, 1}, 10 + k));
+    fetches.push_back(g.Add(absl::StrCat("dw", k), "DepthwiseConv2dNative", {relu, w},
+                            {{"T", MakeAttr(DT_FLOAT)},
+                             {"strides", MakeAttr(std::vector<int>{1, 2, 2, 1})},
+                             {"padding", MakeAttr("SAME")}}));
+  }
+  Output a = testing_util::Feed(g, feeds, "a", testing_util::Rand({4, 5}, 4));
+  for (int k = 0; k < 2; ++k) {
+    Output w = g.Const(absl::StrCat("m", k), testing_util::Rand({5, 3}, 20 + k));
+    fetches.push_back(g.Add(absl::StrCat("mm", k), "MatMul", {a, w}, {{"T", MakeAttr(DT_FLOAT)}}));
+  }
+  RunAndCompare("shared fill", g, feeds, fetches);
 }
 
 // Gather's index check on the emulator: the kernel flags the bad index and the run fails with
