@@ -5,8 +5,10 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "graph/status_nodes.h"
+#include "graph/str_util.h"
 #include "runtime/device_partition.h"
 #include "runtime/gpu/cuda_device.h"
 #include "runtime/gpu/gpu_executable.h"
@@ -146,19 +148,43 @@ absl::StatusOr<std::unique_ptr<CudaBackend>> CreateCudaBackendForDevice(std::sha
 #endif
 }
 
-absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(int ordinal) {
+namespace {
+
+absl::StatusOr<std::unique_ptr<CudaBackend>> CreateTypedCudaBackend(int ordinal) {
 #if defined(STRATA_HAVE_CPU_BACKEND)
   absl::StatusOr<std::shared_ptr<CudaDevice>> device = SharedCudaDevice(ordinal);
   if (!device.ok()) return device.status();
-  absl::StatusOr<std::unique_ptr<CudaBackend>> backend = CreateCudaBackendForDevice(*std::move(device));
-  if (!backend.ok()) return backend.status();
-  return std::unique_ptr<Backend>(std::move(*backend));
+  return CreateCudaBackendForDevice(*std::move(device));
 #else
   return absl::UnimplementedError(
       absl::StrCat("backend 'gpu' is not in this build (libstrata_runtime was built without the MLIR compiler); "
                    "device ",
                    ordinal, " was not opened"));
 #endif
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(int ordinal) {
+  absl::StatusOr<std::unique_ptr<CudaBackend>> backend = CreateTypedCudaBackend(ordinal);
+  if (!backend.ok()) return backend.status();
+  return std::unique_ptr<Backend>(std::move(*backend));
+}
+
+absl::StatusOr<std::unique_ptr<CudaBackend>> CreateGpuBackend(std::string_view name) {
+  if (name == "gpu-emu") {
+    absl::StatusOr<std::shared_ptr<CudaDevice>> device = SharedEmulatedCudaDevice();
+    if (!device.ok()) return device.status();
+    return CreateCudaBackendForDevice(*std::move(device));
+  }
+  int ordinal = -1;
+  if (name == "gpu") {
+    ordinal = 0;
+  } else if (!name.starts_with("gpu:") || !absl::SimpleAtoi(Absl(name.substr(4)), &ordinal) || ordinal < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", std::string(name), "' is not a GPU backend name (gpu, gpu:N, gpu-emu)"));
+  }
+  return CreateTypedCudaBackend(ordinal);
 }
 
 }  // namespace strata::gpu

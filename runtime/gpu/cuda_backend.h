@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -65,6 +66,11 @@ class CudaBackend : public Backend {
 // Unimplemented in a build without the MLIR compiler; FailedPrecondition for a GPU older than
 // the compiler's oldest target (sm_80).
 absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(int ordinal = 0);
+
+// A GPU backend by its name as CreateBackend knows it, typed (to read cpu_fallbacks()): "gpu",
+// "gpu:N" or "gpu-emu". InvalidArgument for any other name; otherwise the errors of
+// CreateCudaBackend / CreateEmulatedGpuBackend.
+absl::StatusOr<std::unique_ptr<CudaBackend>> CreateGpuBackend(std::string_view name);
 
 // The same backend over a given device (tests open one over a fake driver). The errors of
 // CreateCudaBackend, less Unavailable.

@@ -35,9 +35,7 @@ absl::StatusOr<std::shared_ptr<CudaDevice>> SharedEmulatedCudaDevice() {
 }
 
 absl::StatusOr<std::unique_ptr<Backend>> CreateEmulatedGpuBackend() {
-  absl::StatusOr<std::shared_ptr<CudaDevice>> device = SharedEmulatedCudaDevice();
-  if (!device.ok()) return device.status();
-  absl::StatusOr<std::unique_ptr<CudaBackend>> backend = CreateCudaBackendForDevice(*std::move(device));
+  absl::StatusOr<std::unique_ptr<CudaBackend>> backend = CreateGpuBackend("gpu-emu");
   if (!backend.ok()) return backend.status();
   return std::unique_ptr<Backend>(std::move(*backend));
 }

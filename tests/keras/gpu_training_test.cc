@@ -40,10 +40,9 @@ void Train(const std::function<std::unique_ptr<Sequential>()>& make, const std::
   if (backend == "cpu") {
     options.backend = "cpu";
   } else {
-    absl::StatusOr<std::unique_ptr<Backend>> created = CreateBackend(backend);
+    absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> created = gpu::CreateGpuBackend(backend);
     ASSERT_TRUE(created.ok()) << created.status();
-    gpu_backend = std::dynamic_pointer_cast<gpu::CudaBackend>(std::shared_ptr<Backend>(*std::move(created)));
-    ASSERT_NE(gpu_backend, nullptr);
+    gpu_backend = *std::move(created);
     options.custom_backend = gpu_backend;
   }
   model->SetSessionOptions(options);

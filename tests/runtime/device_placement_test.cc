@@ -1,5 +1,6 @@
-// Node placement over devices, without a GPU: the GPU side is the GPU emulator ("gpu-emu", the
-// same compiled programs run on the host), the CPU side the "cpu" backend.
+// Node placement over devices. The GPU side is the GPU emulator ("gpu-emu": the same compiled
+// programs, run on the host), or the backend STRATA_PLACEMENT_GPU_BACKEND names ("gpu" on a GPU
+// machine: tools/gpu_check.sh); the CPU side is the "cpu" backend.
 //  - device names as TensorFlow writes them (ParseDeviceName);
 //  - the GPU backend placing the nodes its compiler cannot lower (float64 Exp and Log) on the
 //    CPU and the rest on the GPU, round after round, with a skip connection across the split;
@@ -10,6 +11,7 @@
 #include "runtime/device_placement.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -137,13 +139,21 @@ void ExpectNear(const Tensor& got, const Tensor& want, float rtol, const std::st
   }
 }
 
+std::string GpuBackendName() {
+  const char* name = std::getenv("STRATA_PLACEMENT_GPU_BACKEND");
+  return name != nullptr && *name != '\0' ? name : "gpu-emu";
+}
+
 class DevicePlacementTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<Backend>> emu = CreateBackend("gpu-emu");
-    if (absl::IsUnimplemented(emu.status())) GTEST_SKIP() << emu.status().message();
-    ASSERT_TRUE(emu.ok()) << emu.status();
-    emu_ = std::shared_ptr<gpu::CudaBackend>(static_cast<gpu::CudaBackend*>(emu->release()));
+    absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> gpu = gpu::CreateGpuBackend(GpuBackendName());
+    if (absl::IsUnimplemented(gpu.status()) || absl::IsUnavailable(gpu.status())) {
+      GTEST_SKIP() << gpu.status().message();
+    }
+    ASSERT_TRUE(gpu.ok()) << gpu.status();
+    gpu_ = *std::move(gpu);
+    name_ = gpu_->name();
   }
 
   // A request for `fetches` with `feeds` as arguments over `graph` (shapes inferred on import).
@@ -157,7 +167,8 @@ class DevicePlacementTest : public ::testing::Test {
     return request;
   }
 
-  std::shared_ptr<gpu::CudaBackend> emu_;
+  std::shared_ptr<gpu::CudaBackend> gpu_;
+  std::string name_;  // "gpu-emu" or "gpu"
 };
 
 // ---- The GPU backend's own placement of what it cannot lower ----
@@ -165,7 +176,7 @@ class DevicePlacementTest : public ::testing::Test {
 TEST_F(DevicePlacementTest, GpuBackendRunsOnlyTheUnlowerableNodesOnTheCpu) {
   const Tensor x = Pattern(Shape{4, 8}, 1), w = Pattern(Shape{8, 8}, 2);
   SessionOptions options;
-  options.custom_backend = emu_;
+  options.custom_backend = gpu_;
   Session session(ExpLogGraph(), options);
   ASSERT_TRUE(session.status().ok()) << session.status();
   std::vector<Tensor> out;
@@ -180,7 +191,7 @@ TEST_F(DevicePlacementTest, GpuBackendRunsOnlyTheUnlowerableNodesOnTheCpu) {
   ExpectNear(out[0], three_mm, 1e-5f, "out");
 
   // Two rounds: the compiler stops at Exp first, then at Log; nothing else left the GPU.
-  const std::vector<gpu::CpuFallback> fallbacks = emu_->cpu_fallbacks();
+  const std::vector<gpu::CpuFallback> fallbacks = gpu_->cpu_fallbacks();
   ASSERT_EQ(fallbacks.size(), 1u);
   EXPECT_THAT(fallbacks[0].nodes, ElementsAre("e", "l"));
   EXPECT_THAT(fallbacks[0].reason, HasSubstr("math.exp"));
@@ -189,16 +200,16 @@ TEST_F(DevicePlacementTest, GpuBackendRunsOnlyTheUnlowerableNodesOnTheCpu) {
 TEST_F(DevicePlacementTest, GpuBackendSplitsTheRequestIntoStages) {
   absl::StatusOr<std::unique_ptr<Graph>> graph = GraphFromGraphDef(ExpLogGraph());
   ASSERT_TRUE(graph.ok()) << graph.status();
-  absl::StatusOr<std::unique_ptr<Executable>> exe = emu_->Compile(Request(**graph, {"x", "w"}, {"out"}));
+  absl::StatusOr<std::unique_ptr<Executable>> exe = gpu_->Compile(Request(**graph, {"x", "w"}, {"out"}));
   ASSERT_TRUE(exe.ok()) << exe.status();
   const std::string debug = (*exe)->DebugString();
   // GPU, CPU (exp), GPU (e * e), CPU (log), GPU; mm crosses from the first to the last.
   EXPECT_THAT(debug, HasSubstr("partitioned over 5 clusters"));
-  EXPECT_THAT(debug, HasSubstr("cluster 0 (stage 0) on gpu-emu: mm, d\n"));
+  EXPECT_THAT(debug, HasSubstr(absl::StrCat("cluster 0 (stage 0) on ", name_, ": mm, d\n")));
   EXPECT_THAT(debug, HasSubstr("cluster 1 (stage 1) on cpu: e\n"));
-  EXPECT_THAT(debug, HasSubstr("cluster 2 (stage 2) on gpu-emu: ee\n"));
+  EXPECT_THAT(debug, HasSubstr(absl::StrCat("cluster 2 (stage 2) on ", name_, ": ee\n")));
   EXPECT_THAT(debug, HasSubstr("cluster 3 (stage 3) on cpu: l\n"));
-  EXPECT_THAT(debug, HasSubstr("cluster 4 (stage 4) on gpu-emu: l32, out\n"));
+  EXPECT_THAT(debug, HasSubstr(absl::StrCat("cluster 4 (stage 4) on ", name_, ": l32, out\n")));
 }
 
 // ---- NodeDef.device ----
@@ -225,27 +236,27 @@ TEST_F(DevicePlacementTest, NodesPlacedOnTheCpuInAGpuSession) {
   const tf::GraphDef def = PlacedGraph("", "/cpu:0", "/device:GPU:0", "/job:localhost/replica:0/task:0/device:CPU:0");
   absl::StatusOr<std::unique_ptr<Graph>> graph = GraphFromGraphDef(def);
   ASSERT_TRUE(graph.ok()) << graph.status();
-  PlacingBackend placing(emu_, {});
-  EXPECT_EQ(placing.name(), "gpu-emu");
+  PlacingBackend placing(gpu_, {});
+  EXPECT_EQ(placing.name(), name_);
   EXPECT_EQ(placing.device(), "GPU:0");
   absl::StatusOr<std::unique_ptr<Executable>> exe = placing.Compile(Request(**graph, {"x"}, {"out", "gate"}));
   ASSERT_TRUE(exe.ok()) << exe.status();
   const std::string debug = (*exe)->DebugString();
-  EXPECT_THAT(debug, HasSubstr("cluster 0 (stage 0) on gpu-emu (GPU:0): a\n"));
+  EXPECT_THAT(debug, HasSubstr(absl::StrCat("cluster 0 (stage 0) on ", name_, " (GPU:0): a\n")));
   EXPECT_THAT(debug, HasSubstr("cluster 1 (stage 0) on cpu (CPU:0): gate\n"));
   EXPECT_THAT(debug, HasSubstr("cluster 2 (stage 1) on cpu (CPU:0): parts\n"));
-  EXPECT_THAT(debug, HasSubstr("cluster 3 (stage 2) on gpu-emu (GPU:0): s, out\n"));
+  EXPECT_THAT(debug, HasSubstr(absl::StrCat("cluster 3 (stage 2) on ", name_, " (GPU:0): s, out\n")));
 
   const Tensor x = Pattern(Shape{6, 4}, 3);
   SessionOptions options;
-  options.custom_backend = emu_;
+  options.custom_backend = gpu_;
   const std::vector<Tensor> got = RunOn("", def, {{"x", x}}, {"out", "gate"}, options);
   const std::vector<Tensor> want = RunOn("reference", def, {{"x", x}}, {"out", "gate"});
   ASSERT_EQ(got.size(), 2u);
   ASSERT_EQ(want.size(), 2u);
   ExpectNear(got[0], want[0], 1e-6f, "out");
   ExpectNear(got[1], want[1], 1e-6f, "gate");
-  EXPECT_TRUE(emu_->cpu_fallbacks().empty());  // placed, not fallen back
+  EXPECT_TRUE(gpu_->cpu_fallbacks().empty());  // placed, not fallen back
 }
 
 TEST_F(DevicePlacementTest, NodesPlacedOnTheGpuInACpuSession) {
@@ -255,19 +266,19 @@ TEST_F(DevicePlacementTest, NodesPlacedOnTheGpuInACpuSession) {
   absl::StatusOr<std::unique_ptr<Graph>> graph = GraphFromGraphDef(def);
   ASSERT_TRUE(graph.ok()) << graph.status();
   PlacementOptions placement;
-  placement.gpu_backend = "gpu-emu";
+  placement.gpu_backend = GpuBackendName();
   PlacingBackend placing(*cpu, placement);
   absl::StatusOr<std::unique_ptr<Executable>> exe = placing.Compile(Request(**graph, {"x"}, {"out"}));
   ASSERT_TRUE(exe.ok()) << exe.status();
   const std::string debug = (*exe)->DebugString();
-  EXPECT_THAT(debug, HasSubstr("cluster 0 (stage 0) on gpu-emu (GPU:0): a, gate\n"));
+  EXPECT_THAT(debug, HasSubstr(absl::StrCat("cluster 0 (stage 0) on ", name_, " (GPU:0): a, gate\n")));
   EXPECT_THAT(debug, HasSubstr("cluster 1 (stage 1) on cpu (CPU:0): parts\n"));
-  EXPECT_THAT(debug, HasSubstr("cluster 2 (stage 2) on gpu-emu (GPU:0): s\n"));
+  EXPECT_THAT(debug, HasSubstr(absl::StrCat("cluster 2 (stage 2) on ", name_, " (GPU:0): s\n")));
   EXPECT_THAT(debug, HasSubstr("cluster 3 (stage 3) on cpu (CPU:0): out\n"));
 
   const Tensor x = Pattern(Shape{6, 4}, 4);
   SessionOptions options;
-  options.gpu_backend = "gpu-emu";
+  options.gpu_backend = GpuBackendName();
   const std::vector<Tensor> got = RunOn("cpu", def, {{"x", x}}, {"out"}, options);
   const std::vector<Tensor> want = RunOn("reference", def, {{"x", x}}, {"out"});
   ASSERT_EQ(got.size(), 1u);
@@ -280,7 +291,7 @@ TEST_F(DevicePlacementTest, SessionDeviceNamesNeedNoPartition) {
   const tf::GraphDef def = PlacedGraph("/gpu:0", "/device:GPU:0", "/job:localhost/device:GPU:0", "");
   absl::StatusOr<std::unique_ptr<Graph>> graph = GraphFromGraphDef(def);
   ASSERT_TRUE(graph.ok()) << graph.status();
-  PlacingBackend placing(emu_, {});
+  PlacingBackend placing(gpu_, {});
   absl::StatusOr<std::unique_ptr<Executable>> exe = placing.Compile(Request(**graph, {"x"}, {"out"}));
   ASSERT_TRUE(exe.ok()) << exe.status();
   EXPECT_THAT((*exe)->DebugString(), ::testing::StartsWith("GPU program 'placed'"));

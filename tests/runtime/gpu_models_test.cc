@@ -149,12 +149,11 @@ class GpuModelsTest : public ::testing::TestWithParam<std::string> {
   void Compare(const Graph& graph, const Tensor& x, const std::string& also) {
     // The "gpu" backend as CreateBackend("gpu") makes it, kept typed to see its CPU fallbacks:
     // a model that silently ran on the CPU would match trivially.
-    absl::StatusOr<std::unique_ptr<Backend>> backend = CreateBackend(GetParam());
+    absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> backend = gpu::CreateGpuBackend(GetParam());
     ASSERT_TRUE(backend.ok()) << backend.status();
-    auto* cuda = dynamic_cast<gpu::CudaBackend*>(backend->get());
-    ASSERT_NE(cuda, nullptr);
+    std::shared_ptr<gpu::CudaBackend> cuda = *std::move(backend);
     SessionOptions gpu_options, cpu_options;
-    gpu_options.custom_backend = std::shared_ptr<Backend>(*std::move(backend));
+    gpu_options.custom_backend = cuda;
     cpu_options.backend = "cpu";
     Session gpu(graph, gpu_options), cpu(graph, cpu_options);
     ASSERT_TRUE(gpu.status().ok()) << gpu.status();
