@@ -55,6 +55,11 @@ absl::StatusOr<tf::GraphDef> ParseTopology(const Value& topology, const std::str
     return absl::InvalidArgumentError(
         absl::StrCat("'", display_path, "': modelTopology is not a GraphDef: ", ProtobufMessage(s)));
   }
+  // TF.js runs every op on its one backend and ignores NodeDef.device, which the converter
+  // leaves as the exporting machine placed it ("/device:CPU:0" on every convolution of most
+  // models). A Session honors node devices (runtime/device_placement.h): kept, they would pin
+  // those convolutions to the CPU in a GPU session.
+  for (tf::NodeDef& node : *def.mutable_node()) node.clear_device();
   return def;
 }
 

@@ -1,6 +1,7 @@
 // TF.js graph models: model.json (a GraphDef in protobuf's JSON mapping under
 // "modelTopology", plus "weightsManifest") and its binary weight shards, read into a frozen
-// GraphDef whose Const nodes hold the (dequantized) weights.
+// GraphDef whose Const nodes hold the (dequantized) weights. Node devices are dropped: TF.js
+// ignores them, and the converter keeps whatever the exporting machine placed.
 #pragma once
 
 #include <string>
