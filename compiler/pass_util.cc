@@ -12,40 +12,40 @@
 
 namespace strata {
 
+namespace {
+
+// Every use of `op`'s (single) result but the first gets a clone of `op`, made right before it.
+void CloneForEachExtraUse(mlir::Operation* op, mlir::OpBuilder& b) {
+  llvm::SmallVector<mlir::OpOperand*> uses;
+  for (mlir::OpOperand& use : op->getUses()) uses.push_back(&use);
+  for (size_t i = 1; i < uses.size(); ++i) {
+    b.setInsertionPoint(op);
+    uses[i]->set(b.clone(*op)->getResult(0));
+  }
+}
+
+}  // namespace
+
 void SplitEmptyTensors(mlir::Operation* root) {
+  mlir::OpBuilder b(root->getContext());
   // A fill of an empty tensor that several ops start from (CSE merges identical fills) becomes
   // one fill per use: each consumer then has an init of its own that empty-tensor elimination
   // can place in that consumer's destination. Shared, one-shot bufferization of MLIR 19 wrote
   // two function results through the same destination and copied one over the other.
-  llvm::SmallVector<mlir::linalg::FillOp> fills;
+  llvm::SmallVector<mlir::Operation*> shared;
   root->walk([&](mlir::linalg::FillOp op) {
     if (op.hasPureTensorSemantics() && !op->hasOneUse() && !op->use_empty() &&
         op.getOutputs()[0].getDefiningOp<mlir::tensor::EmptyOp>()) {
-      fills.push_back(op);
+      shared.push_back(op);
     }
   });
-  mlir::OpBuilder b(root->getContext());
-  for (mlir::linalg::FillOp op : fills) {
-    llvm::SmallVector<mlir::OpOperand*> uses;
-    for (mlir::OpOperand& use : op->getUses()) uses.push_back(&use);
-    for (size_t i = 1; i < uses.size(); ++i) {
-      b.setInsertionPoint(op);
-      uses[i]->set(b.clone(*op)->getResult(0));
-    }
-  }
-
-  llvm::SmallVector<mlir::tensor::EmptyOp> empties;
+  for (mlir::Operation* op : shared) CloneForEachExtraUse(op, b);
+  // Then the empties (the fills' clones share theirs).
+  shared.clear();
   root->walk([&](mlir::tensor::EmptyOp op) {
-    if (!op->hasOneUse() && !op->use_empty()) empties.push_back(op);
+    if (!op->hasOneUse() && !op->use_empty()) shared.push_back(op);
   });
-  for (mlir::tensor::EmptyOp op : empties) {
-    llvm::SmallVector<mlir::OpOperand*> uses;
-    for (mlir::OpOperand& use : op->getUses()) uses.push_back(&use);
-    for (size_t i = 1; i < uses.size(); ++i) {
-      b.setInsertionPoint(op);
-      uses[i]->set(b.clone(*op)->getResult(0));
-    }
-  }
+  for (mlir::Operation* op : shared) CloneForEachExtraUse(op, b);
 }
 
 absl::Status RunPassManager(mlir::PassManager& pm, mlir::ModuleOp module, std::string_view pipeline,

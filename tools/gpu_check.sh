@@ -9,7 +9,8 @@
 # 2. prints nvidia-smi and the driver version;
 # 3. runs gpu_runtime_test, gpu_session_test, gpu_ptx_test, gpu_models_test (MLP 784-512-512-10
 #    and a CNN, Session "gpu" vs "cpu" at rtol 1e-4), every op case of gpu_emulator_ops_test on
-#    the device (STRATA_GPU_OPS_BACKEND=gpu), the Keras training test, the training step and
+#    the device (STRATA_GPU_OPS_BACKEND=gpu), node placement over GPU and CPU
+#    (device_placement_test, STRATA_PLACEMENT_GPU_BACKEND=gpu), the Keras training test, the training step and
 #    `strata compile --target cuda`, and counts passed / skipped / failed;
 #    FAILS LOUDLY when nvidia-smi sees a GPU but the GPU cases were skipped;
 # 4. runs `strata run --backend gpu` and `--backend cpu` on two small graphs and compares them;
@@ -39,9 +40,9 @@ fail() {
 log "== strata GPU check, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 
 # 1. Build.
-test_binaries=(gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test gpu_emulator_ops_test
+test_binaries=(gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test gpu_emulator_ops_test device_placement_test
               keras/keras_gpu_training_test gradients/grad_training_step_test tools/strata_compile_cuda_test)
-targets=(gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test gpu_emulator_ops_test keras_gpu_training_test
+targets=(gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test gpu_emulator_ops_test device_placement_test keras_gpu_training_test
          grad_training_step_test strata_compile_cuda_test strata_cli)
 if [ "${STRATA_GPU_CHECK_PREBUILT:-0}" = 1 ]; then
   log "== prebuilt binaries in $BUILD_DIR (STRATA_GPU_CHECK_PREBUILT=1): not building"
@@ -77,9 +78,9 @@ log "GPU seen by nvidia-smi: $([ $gpu_seen = 1 ] && echo yes || echo no)"
 [ $gpu_seen = 1 ] || fail "nvidia-smi sees no GPU: this check proves nothing on this machine"
 
 # 3. The test binaries. A skipped test whose name matches this is a GPU case: with a GPU it must run.
-gpu_case='/cuda$|/gpu$|/Gpu$|^CudaDeviceTest\.|DenseLayerMatchesTheReferenceEvaluator|^GpuModelsTest\.|^(Ops|MoreOps)/GpuEmulatorOpsTest|^GpuEmulator(Shapes|Checks)Test'
-# gpu_emulator_ops_test's cases on the device instead of the emulator.
-export STRATA_GPU_OPS_BACKEND=gpu
+gpu_case='/cuda$|/gpu$|/Gpu$|^CudaDeviceTest\.|DenseLayerMatchesTheReferenceEvaluator|^GpuModelsTest\.|^(Ops|MoreOps)/GpuEmulatorOpsTest|^GpuEmulator(Shapes|Checks|Results)Test|^DevicePlacementTest\.'
+# gpu_emulator_ops_test's cases and device_placement_test's GPU side on the device instead of the emulator.
+export STRATA_GPU_OPS_BACKEND=gpu STRATA_PLACEMENT_GPU_BACKEND=gpu
 total_passed=0 total_skipped=0 total_failed=0
 for test in "${test_binaries[@]}"; do
   log "== $test"
