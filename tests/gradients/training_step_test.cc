@@ -7,7 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/gpu/cuda_device.h"
+#include "tests/gpu_test_util.h"
 #include "tests/gradients/grad_test_util.h"
 
 namespace strata {
@@ -35,8 +35,8 @@ TEST_P(TrainingStepTest, GradientDescentOnAVariable) {
   EXPECT_EQ(grads[0].dtype(), DT_FLOAT);
   ops::ApplyGradientDescent(root.WithOpName("step"), w, ops::Const(root, 0.05f), grads[0]);
   ASSERT_TRUE(root.ok()) << root.status();
-  std::string no_gpu;
-  if (GetParam() == "gpu" && !gpu::CudaAvailable(&no_gpu)) GTEST_SKIP() << no_gpu;
+  testing_util::SkipWithoutTheGpu(GetParam());
+  if (IsSkipped()) return;
 
   SessionOptions options;
   options.backend = GetParam();

@@ -13,7 +13,7 @@
 #include "frontends/keras/keras.h"
 #include "runtime/backends.h"
 #include "runtime/gpu/cuda_backend.h"
-#include "runtime/gpu/cuda_device.h"
+#include "tests/gpu_test_util.h"
 #include "tests/keras/keras_test_util.h"
 
 namespace strata::keras {
@@ -69,8 +69,7 @@ void Train(const std::function<std::unique_ptr<Sequential>()>& make, const std::
 class GpuTrainingTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    std::string why;
-    if (GetParam() == "gpu" && !gpu::CudaAvailable(&why)) GTEST_SKIP() << why;
+    testing_util::SkipWithoutTheGpu(GetParam());
   }
 
   void Compare(const std::string& label, const std::function<std::unique_ptr<Sequential>()>& make, const Tensor& x,

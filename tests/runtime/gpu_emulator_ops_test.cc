@@ -16,9 +16,9 @@
 #include "gtest/gtest.h"
 #include "runtime/backends.h"
 #include "runtime/gpu/cuda_backend.h"
-#include "runtime/gpu/cuda_device.h"
 #include "runtime/session.h"
 #include "tests/compiler/gpu_op_cases.h"
+#include "tests/gpu_test_util.h"
 
 namespace strata {
 namespace {
@@ -81,10 +81,7 @@ std::string BackendUnderTest() {
 }
 
 // Skips the current test when the backend under test is "gpu" and there is no GPU.
-void SkipWithoutTheDevice() {
-  std::string no_gpu;
-  if (BackendUnderTest() == "gpu" && !gpu::CudaAvailable(&no_gpu)) GTEST_SKIP() << no_gpu;
-}
+void SkipWithoutTheDevice() { testing_util::SkipWithoutTheGpu(BackendUnderTest()); }
 
 // The backend under test, typed to see whether a request fell back to the CPU (a case that ran
 // on the CPU would match trivially).

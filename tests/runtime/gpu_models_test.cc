@@ -22,6 +22,7 @@
 #include "runtime/gpu/gpu_executable.h"
 #include "runtime/gpu/gpu_runtime.h"
 #include "runtime/session.h"
+#include "tests/gpu_test_util.h"
 
 namespace strata {
 namespace {
@@ -129,20 +130,13 @@ double ExpectClose(const std::string& label, const Tensor& got, const Tensor& wa
   return worst;
 }
 
-void SkipWithoutTheDevice(const std::string& backend) {
-  std::string why;
-  if (backend == "gpu" && !gpu::CudaAvailable(&why)) {
-    GTEST_SKIP() << (why.rfind("no CUDA", 0) == 0 ? why : "no CUDA device: " + why);
-  }
-}
-
 std::string BackendName(const ::testing::TestParamInfo<std::string>& info) {
   return info.param == "gpu" ? "Gpu" : "Emulator";
 }
 
 class GpuModelsTest : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override { SkipWithoutTheDevice(GetParam()); }
+  void SetUp() override { testing_util::SkipWithoutTheGpu(GetParam()); }
 
   // Runs `graph` on "gpu" and "cpu" with `x` fed, twice (the second run reuses the compiled
   // executables), and compares every element of "probs" and of `also` (an intermediate).
@@ -206,7 +200,7 @@ TEST_P(GpuModelsTest, CnnMatchesTheCpu) {
 // Without a device, the compile (for sm_90) and the CPU reference still run, then the test skips.
 class GpuTiledContractionTest : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override { SkipWithoutTheDevice(GetParam()); }
+  void SetUp() override { testing_util::SkipWithoutTheGpu(GetParam()); }
 
   // Feeds `feeds` (placeholder name -> value) and compares `fetch` on the GPU and the CPU.
   void Compare(const std::string& label, Builder& b, const std::vector<std::pair<Output, Tensor>>& feeds,
