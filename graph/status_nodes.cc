@@ -3,8 +3,10 @@
 #include <algorithm>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "graph/str_util.h"
 
 namespace strata {
 
@@ -23,6 +25,12 @@ absl::Status WithNodes(absl::Status status, const std::vector<std::string>& node
   }
   status.SetPayload(kNodesPayload, absl::Cord(absl::StrJoin(all, "\n")));
   return status;
+}
+
+absl::Status Prefixed(const absl::Status& status, std::string_view prefix) {
+  absl::Status out(status.code(), absl::StrCat(Absl(prefix), status.message()));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
+  return out;
 }
 
 std::vector<std::string> NodesOf(const absl::Status& status) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -16,5 +17,8 @@ absl::Status WithNodes(absl::Status status, const std::vector<std::string>& node
 
 // The node names `status` carries; empty when it carries none.
 std::vector<std::string> NodesOf(const absl::Status& status);
+
+// `status` with `prefix` before its message, its payloads (the nodes among them) kept.
+absl::Status Prefixed(const absl::Status& status, std::string_view prefix);
 
 }  // namespace strata

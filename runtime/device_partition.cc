@@ -12,6 +12,8 @@
 #include "graph/attr_value.h"
 #include "graph/graph_def_io.h"
 #include "graph/shape_inference.h"
+#include "graph/status_nodes.h"
+#include "runtime/run_request.h"
 
 namespace strata {
 
@@ -93,16 +95,17 @@ class PartitionedExecutable : public Executable {
   std::vector<Slot> results_;
 };
 
-// A Status with `prefix` before its message and its payloads kept (the nodes it names).
-absl::Status Prefixed(const absl::Status& s, const std::string& prefix) {
-  absl::Status out(s.code(), absl::StrCat(prefix, s.message()));
-  s.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
-  return out;
-}
-
-std::string TensorKey(const Output& o) { return absl::StrCat(o.node->name(), ":", o.index); }
-
 }  // namespace
+
+std::vector<const Node*> ComputedNodes(const CompileRequest& request) {
+  absl::flat_hash_set<const Node*> arg_nodes;
+  for (const Output& a : request.args) arg_nodes.insert(a.node);
+  std::vector<const Node*> computed;
+  for (const std::unique_ptr<Node>& n : request.graph->nodes()) {
+    if (!arg_nodes.contains(n.get()) && n->op() != "Const") computed.push_back(n.get());
+  }
+  return computed;
+}
 
 absl::StatusOr<std::unique_ptr<Executable>> CompilePartitioned(const CompileRequest& request,
                                                                const std::vector<std::string>& device_names,
@@ -120,11 +123,11 @@ absl::StatusOr<std::unique_ptr<Executable>> CompilePartitioned(const CompileRequ
   absl::flat_hash_set<const Node*> arg_nodes;
   for (const Output& a : request.args) {
     if (!a.valid()) return absl::InvalidArgumentError("CompilePartitioned: invalid argument tensor");
-    arg_keys.insert(TensorKey(a));
+    arg_keys.insert(CanonicalTensorName(a));
     arg_nodes.insert(a.node);
-    slot_of.emplace(TensorKey(a), num_slots++);
+    slot_of.emplace(CanonicalTensorName(a), num_slots++);
   }
-  auto is_arg = [&](const Output& o) { return arg_keys.contains(TensorKey(o)); };
+  auto is_arg = [&](const Output& o) { return arg_keys.contains(CanonicalTensorName(o)); };
 
   // What the results need: walk back from them, stopping at arguments and Consts.
   absl::flat_hash_set<const Node*> needed;
@@ -154,9 +157,9 @@ absl::StatusOr<std::unique_ptr<Executable>> CompilePartitioned(const CompileRequ
 
   // Stages and clusters.
   const int num_devices = static_cast<int>(device_names.size());
-  absl::flat_hash_map<const Node*, int> device, stage;
   std::map<std::pair<int, int>, int> cluster_index;  // (stage, device) -> index into clusters
   std::vector<Cluster> clusters;
+  absl::flat_hash_map<const Node*, int> cluster_of;
   for (const Node* n : *order) {
     if (!needed.contains(n)) continue;
     const int d = device_of(*n);
@@ -167,12 +170,11 @@ absl::StatusOr<std::unique_ptr<Executable>> CompilePartitioned(const CompileRequ
     int s = 0;
     auto after = [&](const Node* in) {
       if (!needed.contains(in)) return;
-      s = std::max(s, stage[in] + (device[in] != d ? 1 : 0));
+      const Cluster& from = clusters[cluster_of.at(in)];
+      s = std::max(s, from.stage + (from.device != d ? 1 : 0));
     };
     for (const Output& in : n->inputs()) after(in.node);
     for (const Node* c : n->control_inputs()) after(c);
-    device[n] = d;
-    stage[n] = s;
     auto [it, inserted] = cluster_index.try_emplace({s, d}, static_cast<int>(clusters.size()));
     if (inserted) {
       clusters.emplace_back();
@@ -180,6 +182,7 @@ absl::StatusOr<std::unique_ptr<Executable>> CompilePartitioned(const CompileRequ
       clusters.back().device = d;
     }
     clusters[it->second].nodes.push_back(n);
+    cluster_of[n] = it->second;
   }
   // Run order: by stage, then by device.
   std::vector<int> run_order(clusters.size());
@@ -187,15 +190,11 @@ absl::StatusOr<std::unique_ptr<Executable>> CompilePartitioned(const CompileRequ
   std::sort(run_order.begin(), run_order.end(), [&](int a, int b) {
     return std::make_pair(clusters[a].stage, clusters[a].device) < std::make_pair(clusters[b].stage, clusters[b].device);
   });
-  absl::flat_hash_map<const Node*, int> cluster_of;
-  for (size_t i = 0; i < clusters.size(); ++i) {
-    for (const Node* n : clusters[i].nodes) cluster_of[n] = static_cast<int>(i);
-  }
 
   // A cluster's outputs: its tensors that another cluster reads, and the results it computes.
   std::vector<std::vector<Output>> outputs(clusters.size());
   auto add_output = [&](const Output& o) {
-    const std::string key = TensorKey(o);
+    const std::string key = CanonicalTensorName(o);
     if (slot_of.contains(key)) return;
     slot_of.emplace(key, num_slots++);
     outputs[cluster_of.at(o.node)].push_back(o);
@@ -209,7 +208,7 @@ absl::StatusOr<std::unique_ptr<Executable>> CompilePartitioned(const CompileRequ
   std::vector<std::pair<Slot, Tensor>> constants;
   std::vector<Slot> result_slots;
   for (const Output& r : request.results) {
-    const std::string key = TensorKey(r);
+    const std::string key = CanonicalTensorName(r);
     if (!is_arg(r) && r.node->op() == "Const" && !slot_of.contains(key)) {
       Tensor value;
       if (absl::Status s = GetAttr(r.node->attrs(), "value", &value); !s.ok()) return r.node->Annotate(s);
@@ -238,7 +237,7 @@ absl::StatusOr<std::unique_ptr<Executable>> CompilePartitioned(const CompileRequ
       tf::NodeDef nd = *node_defs.at(n->name());
       nd.clear_input();
       for (const Output& in : n->inputs()) {
-        const std::string key = TensorKey(in);
+        const std::string key = CanonicalTensorName(in);
         if (!is_arg(in) && in.node->op() == "Const") {
           if (consts.insert(in.node->name()).second) *cluster_def.add_node() = *node_defs.at(in.node->name());
           nd.add_input(key);
@@ -270,7 +269,7 @@ absl::StatusOr<std::unique_ptr<Executable>> CompilePartitioned(const CompileRequ
     if (!g.ok()) return Prefixed(g.status(), "partitioning the graph over devices: ");
     if (absl::Status s = InferShapes(g->get()); !s.ok()) return Prefixed(s, "partitioning the graph over devices: ");
     c.graph = *std::move(g);
-    for (const Output& o : outputs[ci]) c.outputs.push_back(slot_of.at(TensorKey(o)));
+    for (const Output& o : outputs[ci]) c.outputs.push_back(slot_of.at(CanonicalTensorName(o)));
   }
 
   // A cluster whose values no other cluster and no result reads computes nothing needed (the

@@ -23,6 +23,10 @@
 
 namespace strata {
 
+// The nodes `request` computes, which a placement places: every node of its graph but its
+// arguments' nodes and the Consts (which every cluster that reads one copies).
+std::vector<const Node*> ComputedNodes(const CompileRequest& request);
+
 // Compiles one cluster for `device` (an index into the names given to CompilePartitioned).
 using CompileForDevice =
     std::function<absl::StatusOr<std::unique_ptr<Executable>>(int device, const CompileRequest& request)>;

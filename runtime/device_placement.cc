@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -141,18 +140,15 @@ absl::StatusOr<Backend*> PlacingBackend::BackendFor(const Node& node) {
 
 absl::StatusOr<std::unique_ptr<Executable>> PlacingBackend::Compile(const CompileRequest& request) {
   if (request.graph == nullptr) return absl::InvalidArgumentError("Compile: no graph");
-  absl::flat_hash_set<const Node*> arg_nodes;
-  for (const Output& a : request.args) arg_nodes.insert(a.node);
   std::vector<Backend*> backends = {session_backend_.get()};
   absl::flat_hash_map<const Node*, int> device_of;
-  for (const std::unique_ptr<Node>& n : request.graph->nodes()) {
-    if (arg_nodes.contains(n.get()) || n->op() == "Const") continue;
+  for (const Node* n : ComputedNodes(request)) {
     absl::StatusOr<Backend*> backend = BackendFor(*n);
     if (!backend.ok()) return backend.status();
     int d = 0;
     while (d < static_cast<int>(backends.size()) && backends[d] != *backend) ++d;
     if (d == static_cast<int>(backends.size())) backends.push_back(*backend);
-    device_of[n.get()] = d;
+    device_of[n] = d;
   }
   if (backends.size() == 1) return session_backend_->Compile(request);
   std::vector<std::string> names;

@@ -10,6 +10,7 @@
 #include "graph/attr_value.h"
 #include "graph/graph_def_io.h"
 #include "graph/shape_inference.h"
+#include "graph/status_nodes.h"
 #include "ops/host_kernel.h"
 #include "runtime/reference/constant_folding.h"
 
@@ -33,10 +34,6 @@ std::string InputName(const std::string& node, int index) {
 
 std::string NoLoweringMessage(const Node& n) {
   return absl::StrCat(n.Describe(), ": op '", n.op(), "' has no lowering, so strata cannot compile or run it");
-}
-
-absl::Status Prefixed(const absl::Status& s, const char* prefix) {
-  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
 }
 
 // Names new nodes so that they collide neither with the session graph nor with each other.

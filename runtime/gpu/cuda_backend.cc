@@ -55,11 +55,7 @@ absl::StatusOr<std::unique_ptr<Executable>> CudaBackend::PlaceOnCpu(const Compil
 #if defined(STRATA_HAVE_CPU_BACKEND)
   // The nodes the request computes; only those can move.
   absl::flat_hash_set<std::string> computed;
-  absl::flat_hash_set<const Node*> arg_nodes;
-  for (const Output& a : request.args) arg_nodes.insert(a.node);
-  for (const std::unique_ptr<Node>& n : request.graph->nodes()) {
-    if (!arg_nodes.contains(n.get()) && n->op() != "Const") computed.insert(n->name());
-  }
+  for (const Node* n : ComputedNodes(request)) computed.insert(n->name());
   // Each round moves the nodes the GPU compiler named to the CPU and compiles again: a
   // compile stops at its first error, so a graph with several such nodes takes several rounds.
   constexpr int kMaxRounds = 16;
