@@ -5,10 +5,8 @@
 // libstrata_compiler) to know whether it may use it.
 #include "runtime/backends.h"
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "graph/str_util.h"
 #include "runtime/gpu/cuda_backend.h"
 #include "runtime/gpu/cuda_device.h"
 #include "runtime/reference/evaluator.h"
@@ -28,16 +26,6 @@ std::vector<std::string> HostBackends() {
 #else
   return {"reference"};
 #endif
-}
-
-// "gpu" -> 0, "gpu:1" -> 1; -1 when `name` is not a GPU backend name.
-int GpuOrdinal(std::string_view name) {
-  if (name == "gpu") return 0;
-  int ordinal = -1;
-  if (name.size() > 4 && name.substr(0, 4) == "gpu:" && absl::SimpleAtoi(Absl(name.substr(4)), &ordinal) && ordinal >= 0) {
-    return ordinal;
-  }
-  return -1;
 }
 
 }  // namespace
@@ -64,7 +52,7 @@ absl::StatusOr<std::unique_ptr<Backend>> CreateBackend(std::string_view name) {
   // The GPU compiler's programs on the host emulator (tests; runtime/gpu/emulator).
   if (name == "gpu-emu") return gpu::CreateEmulatedGpuBackend();
   // "gpu" / "gpu:N": the CUDA device N (Unavailable, with the reason, where there is none).
-  if (const int ordinal = GpuOrdinal(name); ordinal >= 0) return gpu::CreateCudaBackend(ordinal);
+  if (const int ordinal = gpu::GpuBackendOrdinal(name); ordinal >= 0) return gpu::CreateCudaBackend(ordinal);
 #if defined(STRATA_HAVE_CPU_BACKEND)
   if (name == "cpu") return std::unique_ptr<Backend>(new CpuBackend());
 #else

@@ -167,16 +167,23 @@ absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(int ordinal) {
   return std::unique_ptr<Backend>(std::move(*backend));
 }
 
+int GpuBackendOrdinal(std::string_view name) {
+  if (name == "gpu") return 0;
+  int ordinal = -1;
+  if (name.size() > 4 && name.substr(0, 4) == "gpu:" && absl::SimpleAtoi(Absl(name.substr(4)), &ordinal) && ordinal >= 0) {
+    return ordinal;
+  }
+  return -1;
+}
+
 absl::StatusOr<std::unique_ptr<CudaBackend>> CreateGpuBackend(std::string_view name) {
   if (name == "gpu-emu") {
     absl::StatusOr<std::shared_ptr<CudaDevice>> device = SharedEmulatedCudaDevice();
     if (!device.ok()) return device.status();
     return CreateCudaBackendForDevice(*std::move(device));
   }
-  int ordinal = -1;
-  if (name == "gpu") {
-    ordinal = 0;
-  } else if (!name.starts_with("gpu:") || !absl::SimpleAtoi(Absl(name.substr(4)), &ordinal) || ordinal < 0) {
+  const int ordinal = GpuBackendOrdinal(name);
+  if (ordinal < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", std::string(name), "' is not a GPU backend name (gpu, gpu:N, gpu-emu)"));
   }

@@ -67,6 +67,9 @@ class CudaBackend : public Backend {
 // the compiler's oldest target (sm_80).
 absl::StatusOr<std::unique_ptr<Backend>> CreateCudaBackend(int ordinal = 0);
 
+// "gpu" -> 0, "gpu:N" -> N; -1 when `name` is not a CUDA device's backend name.
+int GpuBackendOrdinal(std::string_view name);
+
 // A GPU backend by its name as CreateBackend knows it, typed (to read cpu_fallbacks()): "gpu",
 // "gpu:N" or "gpu-emu". InvalidArgument for any other name; otherwise the errors of
 // CreateCudaBackend / CreateEmulatedGpuBackend.
