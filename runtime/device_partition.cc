@@ -286,6 +286,7 @@ absl::StatusOr<std::unique_ptr<Executable>> CompilePartitioned(const CompileRequ
     CompileRequest sub;
     sub.graph = c.graph.get();
     sub.name = absl::StrCat(request.name, "_", ci);
+    sub.allow_tf32 = request.allow_tf32;
     for (const std::string& name : c.input_names) sub.args.emplace_back(c.graph->FindNode(name), 0);
     for (const Output& o : outputs[ci]) sub.results.emplace_back(c.graph->FindNode(o.node->name()), o.index);
     absl::StatusOr<std::unique_ptr<Executable>> exe = compile(c.device, sub);

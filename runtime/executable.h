@@ -29,6 +29,10 @@ struct CompileRequest {
   std::vector<Output> results;
   // A name for the compiled function (diagnostics, symbol names).
   std::string name = "main";
+  // Float32 contractions may run on TensorFloat-32 tensor cores (inputs rounded to 10 mantissa
+  // bits, f32 sums) where the backend has them: the GPU's; the CPU ignores it. Set by
+  // SessionOptions::allow_tf32.
+  bool allow_tf32 = false;
 };
 
 struct RunOptions {

@@ -102,6 +102,7 @@ void Session::Init(const tf::GraphDef& graph_def, const OpRegistry* registry, Se
     placement.gpu_backend = options.gpu_backend;
     backend_ = std::make_shared<PlacingBackend>(std::move(backend_), std::move(placement));
   }
+  if (options.allow_tf32) backend_ = std::make_shared<AllowTf32Backend>(std::move(backend_));
   thread_pool_ = std::make_unique<ThreadPool>(options.num_threads);
 }
 

@@ -61,6 +61,11 @@ struct SessionOptions {
   // The backend for nodes placed on a GPU: "" = "gpu:N" for GPU N; "gpu-emu" runs them on the
   // GPU emulator (tests).
   std::string gpu_backend;
+  // Float32 MatMul, BatchMatMul and convolutions may run on the GPU's tensor cores with
+  // TensorFloat-32 inputs (10 mantissa bits, about 1e-3 relative error per product; several
+  // times faster). Off by default, as PyTorch's torch.backends.cuda.matmul.allow_tf32; the
+  // CPU backends ignore it.
+  bool allow_tf32 = false;
 };
 
 // A feed given by Output handle (builder-API users).

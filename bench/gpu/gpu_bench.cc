@@ -3,6 +3,10 @@
 // backend "gpu" (compiler/gpu -> PTX -> GpuExecutable), timed as Session::Run.
 //
 //   gpu_bench [--sizes=1024,2048,4096,8192] [--batches=1,64] [--models=mlp,cnn] [--seconds=1]
+//             [--precisions=fp32,tf32]
+//
+// --precisions: fp32 (the default) and/or tf32 (SessionOptions::allow_tf32: contractions on
+// tensor cores with TF32 inputs); each SGEMM and model is run once per precision.
 //
 // Session::Run includes the host->device copy of the fed inputs and the device->host copy of
 // the result from pageable memory (no pinned staging yet): the GFLOP/s below are end to end,
@@ -46,9 +50,11 @@ absl::StatusOr<std::vector<int64_t>> ParseInts(const std::string& text) {
 }
 
 // A Session on the GPU backend (shared: one device, one PTX cache per signature).
-absl::StatusOr<std::unique_ptr<Session>> GpuSession(const tf::GraphDef& def, std::shared_ptr<gpu::CudaBackend> backend) {
+absl::StatusOr<std::unique_ptr<Session>> GpuSession(const tf::GraphDef& def, std::shared_ptr<gpu::CudaBackend> backend,
+                                                    bool tf32) {
   SessionOptions options;
   options.custom_backend = std::move(backend);
+  options.allow_tf32 = tf32;
   return Session::Create(def, options);
 }
 
@@ -60,7 +66,7 @@ absl::Status CheckNoFallback(const gpu::CudaBackend& backend, const std::string&
       absl::StrCat(what, " ran on the CPU (", fallbacks.back().request, "): ", fallbacks.back().reason));
 }
 
-absl::Status Sgemm(int64_t n, const TimeBox& box, std::shared_ptr<gpu::CudaBackend> backend) {
+absl::Status Sgemm(int64_t n, const TimeBox& box, std::shared_ptr<gpu::CudaBackend> backend, bool tf32) {
   Scope root = Scope::NewRootScope();
   auto a = ops::Placeholder(root.WithOpName("a"), DT_FLOAT, ops::Placeholder::Shape(Shape{n, n}));
   auto b = ops::Placeholder(root.WithOpName("b"), DT_FLOAT, ops::Placeholder::Shape(Shape{n, n}));
@@ -68,7 +74,7 @@ absl::Status Sgemm(int64_t n, const TimeBox& box, std::shared_ptr<gpu::CudaBacke
   if (!root.ok()) return root.status();
   tf::GraphDef def;
   if (absl::Status s = root.ToGraphDef(&def); !s.ok()) return s;
-  absl::StatusOr<std::unique_ptr<Session>> session = GpuSession(def, backend);
+  absl::StatusOr<std::unique_ptr<Session>> session = GpuSession(def, backend, tf32);
   if (!session.ok()) return session.status();
   const Tensor ta = RandomFloatTensor(Shape{n, n}, 1, 1.f), tb = RandomFloatTensor(Shape{n, n}, 2, 1.f);
   std::vector<std::pair<std::string, Tensor>> feeds = {{"a", ta}, {"b", tb}};
@@ -89,21 +95,24 @@ absl::Status Sgemm(int64_t n, const TimeBox& box, std::shared_ptr<gpu::CudaBacke
     }
     worst = std::max(worst, std::fabs(out[0].flat<float>()[i * n + j] - want) / std::max(scale, 1e-30));
   }
-  if (!(worst < 1e-5)) {
+  // TF32 rounds each input by up to 2^-11 of itself: a product by 2^-10, plus the f32 sums.
+  const double limit = tf32 ? std::ldexp(1.0, -10) + static_cast<double>(n) * std::ldexp(1.0, -24) : 1e-5;
+  if (!(worst < limit)) {
     return absl::InternalError(absl::StrCat("sgemm ", n, ": sampled error ", worst, " (relative to sum |a*b|)"));
   }
   absl::StatusOr<std::vector<double>> times = TimeRuns(box, [&] { return (*session)->Run(feeds, {"c"}, &out); });
   if (!times.ok()) return times.status();
   const double median = Median(*times), flops = 2.0 * static_cast<double>(n) * n * n;
-  std::printf("sgemm %5lld: median %9.3f ms  %8.1f GFLOP/s end to end  (first Run %.0f ms, %zu runs, "
+  std::printf("sgemm %s %5lld: median %9.3f ms  %8.1f GFLOP/s end to end  (first Run %.0f ms, %zu runs, "
               "%.0f MB moved per run, sampled rel. error %.1e)\n",
-              static_cast<long long>(n), median * 1e3, flops / median / 1e9, first_ms, times->size(),
+              tf32 ? "tf32" : "fp32", static_cast<long long>(n), median * 1e3, flops / median / 1e9, first_ms, times->size(),
               3.0 * n * n * 4 / 1e6, worst);
   return absl::OkStatus();
 }
 
-absl::Status Model(const BenchModel& model, int64_t batch, const TimeBox& box, std::shared_ptr<gpu::CudaBackend> backend) {
-  absl::StatusOr<std::unique_ptr<Session>> session = GpuSession(model.graph, backend);
+absl::Status Model(const BenchModel& model, int64_t batch, const TimeBox& box, std::shared_ptr<gpu::CudaBackend> backend,
+                   bool tf32) {
+  absl::StatusOr<std::unique_ptr<Session>> session = GpuSession(model.graph, backend, tf32);
   if (!session.ok()) return session.status();
   std::vector<int64_t> dims = model.input_shape.dims();
   dims[0] = batch;
@@ -115,14 +124,14 @@ absl::Status Model(const BenchModel& model, int64_t batch, const TimeBox& box, s
   if (absl::Status s = CheckNoFallback(*backend, model.name); !s.ok()) return s;
   absl::StatusOr<std::vector<double>> times = TimeRuns(box, [&] { return (*session)->Run(feeds, {model.output}, &out); });
   if (!times.ok()) return times.status();
-  std::printf("%-4s batch %3lld: median %8.3f ms  p90 %8.3f ms  (first Run, compile included, %.0f ms; %zu runs)\n",
-              model.name.c_str(), static_cast<long long>(batch), Median(*times) * 1e3, Percentile(*times, 0.9) * 1e3,
+  std::printf("%-4s %s batch %3lld: median %8.3f ms  p90 %8.3f ms  (first Run, compile included, %.0f ms; %zu runs)\n",
+              model.name.c_str(), tf32 ? "tf32" : "fp32", static_cast<long long>(batch), Median(*times) * 1e3, Percentile(*times, 0.9) * 1e3,
               first_ms, times->size());
   return absl::OkStatus();
 }
 
 int Main(int argc, char** argv) {
-  absl::StatusOr<Flags> flags = Flags::Parse(argc, argv, {"sizes", "batches", "models", "seconds"});
+  absl::StatusOr<Flags> flags = Flags::Parse(argc, argv, {"sizes", "batches", "models", "seconds", "precisions"});
   if (!flags.ok()) {
     std::fprintf(stderr, "gpu_bench: %s\n", std::string(flags.status().message()).c_str());
     return 2;
@@ -130,6 +139,15 @@ int Main(int argc, char** argv) {
   absl::StatusOr<std::vector<int64_t>> sizes = ParseInts(flags->Get("sizes", "1024,2048,4096,8192"));
   absl::StatusOr<std::vector<int64_t>> batches = ParseInts(flags->Get("batches", "1,64"));
   absl::StatusOr<double> seconds = flags->GetDouble("seconds", 1.0);
+  std::vector<bool> precisions;  // tf32 or not
+  const std::string precision_names = flags->Get("precisions", "fp32");
+  for (absl::string_view p : absl::StrSplit(Absl(precision_names), ',', absl::SkipEmpty())) {
+    if (p != "fp32" && p != "tf32") {
+      std::fprintf(stderr, "gpu_bench: --precisions takes fp32 and/or tf32, not '%s'\n", std::string(Std(p)).c_str());
+      return 2;
+    }
+    precisions.push_back(p == "tf32");
+  }
   if (!sizes.ok() || !batches.ok() || !seconds.ok()) {
     const absl::Status bad = !sizes.ok() ? sizes.status() : !batches.ok() ? batches.status() : seconds.status();
     std::fprintf(stderr, "gpu_bench: %s\n", std::string(bad.message()).c_str());
@@ -154,10 +172,12 @@ int Main(int argc, char** argv) {
   TimeBox box;
   box.seconds = *seconds;
   int failures = 0;
-  for (int64_t n : *sizes) {
-    if (absl::Status s = Sgemm(n, box, backend); !s.ok()) {
-      std::printf("sgemm %lld: FAILED: %s\n", static_cast<long long>(n), std::string(s.message()).c_str());
-      ++failures;
+  for (bool tf32 : precisions) {
+    for (int64_t n : *sizes) {
+      if (absl::Status s = Sgemm(n, box, backend, tf32); !s.ok()) {
+        std::printf("sgemm %lld: FAILED: %s\n", static_cast<long long>(n), std::string(s.message()).c_str());
+        ++failures;
+      }
     }
   }
   // Named: a temporary in the range-for's initializer would die before the loop body (C++20).
@@ -171,10 +191,12 @@ int Main(int argc, char** argv) {
       continue;
     }
     for (int64_t batch : *batches) {
-      if (absl::Status s = Model(*model, batch, box, backend); !s.ok()) {
-        std::printf("%s batch %lld: FAILED: %s\n", model->name.c_str(), static_cast<long long>(batch),
-                    std::string(s.message()).c_str());
-        ++failures;
+      for (bool tf32 : precisions) {
+        if (absl::Status s = Model(*model, batch, box, backend, tf32); !s.ok()) {
+          std::printf("%s batch %lld: FAILED: %s\n", model->name.c_str(), static_cast<long long>(batch),
+                      std::string(s.message()).c_str());
+          ++failures;
+        }
       }
     }
   }

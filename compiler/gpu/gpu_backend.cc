@@ -92,6 +92,7 @@ absl::StatusOr<gpu::GpuProgram> CompileGpuProgram(const CompileRequest& request,
   popts.tile_contractions = options.tile_contractions;
   popts.im2col_convolutions = options.im2col_convolutions;
   popts.split_k = options.split_k;
+  popts.tf32 = options.allow_tf32;
   popts.emit_host_ir = options.emit_host_ir;
   gpu::GpuPipelineIr ir;
   absl::StatusOr<std::string> ptx = gpu::RunGpuPipeline(*module, popts, &ir);

@@ -29,6 +29,11 @@ struct GpuCompileOptions {
   // With tile_contractions: a tiled contraction of fewer than 64 tiles split along K, partial
   // sums added by a second kernel (gpu_contraction_tiling.h). Off: one block per tile, all of K.
   bool split_k = true;
+  // With tile_contractions: float32 contractions (MatMul, BatchMatMul, im2col convolutions) on
+  // tensor cores with TensorFloat-32 inputs: A and B rounded to 10 mantissa bits, products
+  // summed in float32 (about 1e-3 relative error per product, as cuBLAS's TF32 mode). Off by
+  // default, as in PyTorch (torch.backends.cuda.matmul.allow_tf32).
+  bool allow_tf32 = false;
   // Also keep the kernels retargeted to the host CPU in GpuProgram::host_ir, for the GPU
   // emulator (backend "gpu-emu", compiler/gpu/gpu_host_kernels.h).
   bool emit_host_ir = false;

@@ -2,12 +2,16 @@
 #include "compiler/gpu/gpu_contraction_tiling.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -18,11 +22,28 @@ namespace strata::gpu {
 
 namespace {
 
-constexpr int64_t kTm = kContractionTileM, kTn = kContractionTileN, kTk = kContractionTileK;
-constexpr int64_t kThreads = kContractionThreads;
-constexpr int64_t kPad = 1;  // shared tile rows are one element longer (bank conflicts)
-constexpr int64_t kThreadsX = 16, kThreadsY = kThreads / kThreadsX;          // 16 x 16
-constexpr int64_t kMicroM = kTm / kThreadsY, kMicroN = kTn / kThreadsX;      // 4 x 4 per thread
+// The f32 kernel: 16 x 16 threads, 4 x 4 outputs each.
+constexpr int64_t kThreadsX = 16, kThreadsY = kContractionThreads / kThreadsX;
+constexpr int64_t kMicroM = kContractionTileM / kThreadsY, kMicroN = kContractionTileN / kThreadsX;
+// The TF32 kernel: 8 warps as 2 (M) x 4 (N), each warp tiles its part of C with
+// mma.sync.m16n8k8 (16 x 8 outputs, K 8 per instruction).
+constexpr int64_t kWarpSize = 32, kWarpsM = 2, kWarpsN = 4, kMmaM = 16, kMmaN = 8, kMmaK = 8;
+
+// One block's share of C and how it is computed.
+struct TileConfig {
+  int64_t tm, tn, tk;    // the block's tile of C, and K per step through shared memory
+  int64_t threads;
+  int64_t pad_a, pad_b;  // shared tile rows are longer by this many floats (bank conflicts)
+  bool tf32;             // tensor cores (mma.sync, TF32 inputs); else CUDA-core FMAs
+};
+
+constexpr TileConfig kF32Tiles{kContractionTileM, kContractionTileN, kContractionTileK, kContractionThreads, 1, 1, false};
+
+// 128 x 128 tiles, 64 x 32 per warp (4 x 4 mma tiles); a dimension of 64 or less takes 64.
+// Padding 4 (A) and 8 (B) puts the 32 lanes of a fragment load on 32 banks.
+TileConfig Tf32TilesFor(int64_t m, int64_t n) {
+  return TileConfig{m > 64 ? 128 : 64, n > 64 ? 128 : 64, 32, kWarpsM * kWarpsN * kWarpSize, 4, 8, true};
+}
 // Split-K: a grid of fewer tiles than this is split along K (see SplitsFor).
 constexpr int64_t kSplitBelowBlocks = 64, kSplitTargetBlocks = 128, kMaxSplits = 16, kMinSplitK = 64;
 
@@ -322,18 +343,79 @@ std::vector<mlir::Value> ApplyMap(mlir::OpBuilder& b, mlir::Location loc, mlir::
 // GPU's ~100+ SMs idle (the MLP's 64x784x512 layer is 8 tiles), enough for about
 // kSplitTargetBlocks blocks with at least kMinSplitK of K each. `chunk` (a multiple of the K
 // tile) is each split's K range.
-int64_t SplitsFor(const Contraction& c, int64_t* chunk) {
-  const int64_t blocks = ((c.n + kTn - 1) / kTn) * ((c.m + kTm - 1) / kTm) * c.batch;
+int64_t SplitsFor(const Contraction& c, const TileConfig& tiles, int64_t* chunk) {
+  const int64_t blocks = ((c.n + tiles.tn - 1) / tiles.tn) * ((c.m + tiles.tm - 1) / tiles.tm) * c.batch;
   int64_t splits = 1;
   if (blocks < kSplitBelowBlocks) {
     splits = std::min({kMaxSplits, c.k / kMinSplitK, (kSplitTargetBlocks + blocks - 1) / blocks});
   }
   splits = std::max<int64_t>(splits, 1);
-  *chunk = ((c.k + splits - 1) / splits + kTk - 1) / kTk * kTk;
+  *chunk = ((c.k + splits - 1) / splits + tiles.tk - 1) / tiles.tk * tiles.tk;
   return (c.k + *chunk - 1) / *chunk;
 }
 
-void Lower(Contraction c, bool split_k) {
+// One shared tile's K on tensor cores. Per 8 of K, each warp loads its A fragments (a0..a3 at
+// rows g, g + 8 and columns t, t + 4 of a 16 x 8 slice) and B fragments (b0, b1 at rows t, t + 4,
+// column g of an 8 x 8 slice), then issues one mma.sync.m16n8k8 per 16 x 8 tile of its part of
+// C. `acc` holds the C fragments, four per mma tile, the tiles row-major.
+void MmaSteps(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mlir::Value a_tile, mlir::Value b_tile,
+              mlir::Value group, mlir::Value in_group, mlir::Value warp_m0, mlir::Value warp_n0,
+              std::vector<mlir::Value>& acc) {
+  auto ci = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
+  const int64_t tiles_m = cfg.tm / kWarpsM / kMmaM, tiles_n = cfg.tn / kWarpsN / kMmaN;
+  const mlir::Type f32 = b.getF32Type(), i32 = b.getI32Type();
+  auto result_type = mlir::LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  // The TF32 operands go in as their 32 bits.
+  auto load_bits = [&](mlir::Value tile, mlir::Value r, mlir::Value c) -> mlir::Value {
+    mlir::Value v = b.create<mlir::memref::LoadOp>(loc, tile, mlir::ValueRange{r, c});
+    return b.create<mlir::arith::BitcastOp>(loc, i32, v);
+  };
+  mlir::Value a_row0 = b.create<mlir::arith::AddIOp>(loc, warp_m0, group);
+  mlir::Value b_col0 = b.create<mlir::arith::AddIOp>(loc, warp_n0, group);
+  for (int64_t kk = 0; kk < cfg.tk; kk += kMmaK) {
+    mlir::Value k_lo = b.create<mlir::arith::AddIOp>(loc, in_group, ci(kk));
+    mlir::Value k_hi = b.create<mlir::arith::AddIOp>(loc, in_group, ci(kk + 4));
+    std::vector<std::array<mlir::Value, 4>> a(static_cast<size_t>(tiles_m));
+    std::vector<std::array<mlir::Value, 2>> bf(static_cast<size_t>(tiles_n));
+    for (int64_t i = 0; i < tiles_m; ++i) {
+      mlir::Value r_lo = b.create<mlir::arith::AddIOp>(loc, a_row0, ci(i * kMmaM));
+      mlir::Value r_hi = b.create<mlir::arith::AddIOp>(loc, a_row0, ci(i * kMmaM + 8));
+      a[i] = {load_bits(a_tile, r_lo, k_lo), load_bits(a_tile, r_hi, k_lo), load_bits(a_tile, r_lo, k_hi),
+              load_bits(a_tile, r_hi, k_hi)};
+    }
+    for (int64_t j = 0; j < tiles_n; ++j) {
+      mlir::Value col = b.create<mlir::arith::AddIOp>(loc, b_col0, ci(j * kMmaN));
+      bf[j] = {load_bits(b_tile, k_lo, col), load_bits(b_tile, k_hi, col)};
+    }
+    for (int64_t i = 0; i < tiles_m; ++i) {
+      for (int64_t j = 0; j < tiles_n; ++j) {
+        mlir::Value* c = &acc[static_cast<size_t>((i * tiles_n + j) * 4)];
+        auto mma = b.create<mlir::NVVM::MmaOp>(
+            loc, result_type, mlir::ValueRange(a[i]), mlir::ValueRange(bf[j]), mlir::ValueRange{c[0], c[1], c[2], c[3]},
+            llvm::ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK}, std::nullopt, std::nullopt,
+            std::array<mlir::NVVM::MMATypes, 2>{mlir::NVVM::MMATypes::tf32, mlir::NVVM::MMATypes::tf32},
+            std::array<mlir::NVVM::MMALayout, 2>{mlir::NVVM::MMALayout::row, mlir::NVVM::MMALayout::col});
+        for (int64_t v = 0; v < 4; ++v) c[v] = b.create<mlir::LLVM::ExtractValueOp>(loc, mma, llvm::ArrayRef<int64_t>{v});
+      }
+    }
+  }
+}
+
+// `v` rounded to TF32 (10 mantissa bits, to nearest, ties away from zero: cvt.rna.tf32.f32, as
+// CUTLASS's round_half_ulp_truncate); Inf and NaN kept. Plain integer ops, so the emulator
+// computes the same values as the GPU.
+mlir::Value RoundToTf32(mlir::OpBuilder& b, mlir::Location loc, mlir::Value v) {
+  auto i32c = [&](int64_t x) -> mlir::Value { return b.create<mlir::arith::ConstantIntOp>(loc, x, 32); };
+  mlir::Value bits = b.create<mlir::arith::BitcastOp>(loc, b.getI32Type(), v);
+  mlir::Value exponent = b.create<mlir::arith::AndIOp>(loc, bits, i32c(0x7F800000));
+  mlir::Value finite = b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::ne, exponent, i32c(0x7F800000));
+  mlir::Value rounded = b.create<mlir::arith::AndIOp>(loc, b.create<mlir::arith::AddIOp>(loc, bits, i32c(0x1000)),
+                                                      i32c(static_cast<int32_t>(0xFFFFE000u)));
+  return b.create<mlir::arith::BitcastOp>(loc, b.getF32Type(), b.create<mlir::arith::SelectOp>(loc, finite, rounded, bits));
+}
+
+void Lower(Contraction c, bool split_k, bool tf32) {
+  const TileConfig cfg = tf32 ? Tf32TilesFor(c.m, c.n) : kF32Tiles;
   mlir::linalg::LinalgOp op = c.op;
   mlir::MLIRContext* ctx = op.getContext();
   mlir::OpOperand* out_operand = op.getDpsInitOperand(0);
@@ -355,8 +437,8 @@ void Lower(Contraction c, bool split_k) {
   const mlir::Attribute workgroup = mlir::gpu::AddressSpaceAttr::get(ctx, mlir::gpu::AddressSpace::Workgroup);
   // Rows padded by one element: the stores of a column-wise staging (a transposed operand) and
   // the row-wise one both spread over the 32 banks.
-  auto a_tile_type = mlir::MemRefType::get({kTm, kTk + kPad}, f32, mlir::MemRefLayoutAttrInterface(), workgroup);
-  auto b_tile_type = mlir::MemRefType::get({kTk, kTn + kPad}, f32, mlir::MemRefLayoutAttrInterface(), workgroup);
+  auto a_tile_type = mlir::MemRefType::get({cfg.tm, cfg.tk + cfg.pad_a}, f32, mlir::MemRefLayoutAttrInterface(), workgroup);
+  auto b_tile_type = mlir::MemRefType::get({cfg.tk, cfg.tn + cfg.pad_b}, f32, mlir::MemRefLayoutAttrInterface(), workgroup);
   Source a_src = SourceOf(c, c.a), b_src = SourceOf(c, c.b);
   if (consumer) {
     // The kernel's stores must not land in what its tile loads read.
@@ -365,7 +447,7 @@ void Lower(Contraction c, bool split_k) {
     if (Root(b_src.buffer) == dest) b_src = Source{c.b->get(), op.getMatchingIndexingMap(c.b)};
   }
   int64_t chunk = c.k;
-  const int64_t splits = split_k ? SplitsFor(c, &chunk) : 1;
+  const int64_t splits = split_k ? SplitsFor(c, cfg, &chunk) : 1;
   // Split-K: each split's raw sums go to partial[split, batch, m, n]; a second kernel adds them
   // up with the init and the consumer.
   mlir::Value partial;
@@ -373,8 +455,8 @@ void Lower(Contraction c, bool split_k) {
     partial = b.create<mlir::memref::AllocOp>(loc, mlir::MemRefType::get({splits * c.batch * c.m * c.n}, f32));
   }
   mlir::Value one = index(1);
-  auto launch = b.create<mlir::gpu::LaunchOp>(loc, index((c.n + kTn - 1) / kTn), index((c.m + kTm - 1) / kTm),
-                                              index(c.batch * splits), index(kThreads), one, one, mlir::Value(),
+  auto launch = b.create<mlir::gpu::LaunchOp>(loc, index((c.n + cfg.tn - 1) / cfg.tn), index((c.m + cfg.tm - 1) / cfg.tm),
+                                              index(c.batch * splits), index(cfg.threads), one, one, mlir::Value(),
                                               mlir::Type(), mlir::ValueRange{}, mlir::TypeRange{a_tile_type, b_tile_type});
   mlir::Block& kernel = launch.getBody().front();
   b.setInsertionPointToStart(&kernel);
@@ -382,8 +464,21 @@ void Lower(Contraction c, bool split_k) {
   mlir::Value tid = launch.getThreadIds().x;
   mlir::Value tx = b.create<mlir::arith::RemUIOp>(loc, tid, index(kThreadsX));
   mlir::Value ty = b.create<mlir::arith::DivUIOp>(loc, tid, index(kThreadsX));
-  mlir::Value m0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().y, index(kTm));
-  mlir::Value n0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().x, index(kTn));
+  mlir::Value m0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().y, index(cfg.tm));
+  mlir::Value n0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().x, index(cfg.tn));
+  // TF32: the lane's group (g: the fragment row / B column) and its index in the group (t),
+  // and the origin of its warp's part of the tile.
+  const int64_t warp_tm = cfg.tm / kWarpsM, warp_tn = cfg.tn / kWarpsN;
+  const int64_t mma_tiles_m = warp_tm / kMmaM, mma_tiles_n = warp_tn / kMmaN;
+  mlir::Value group, in_group, warp_m0, warp_n0;
+  if (cfg.tf32) {
+    mlir::Value lane = b.create<mlir::arith::RemUIOp>(loc, tid, index(kWarpSize));
+    mlir::Value warp = b.create<mlir::arith::DivUIOp>(loc, tid, index(kWarpSize));
+    group = b.create<mlir::arith::DivUIOp>(loc, lane, index(4));
+    in_group = b.create<mlir::arith::RemUIOp>(loc, lane, index(4));
+    warp_m0 = b.create<mlir::arith::MulIOp>(loc, b.create<mlir::arith::DivUIOp>(loc, warp, index(kWarpsN)), index(warp_tm));
+    warp_n0 = b.create<mlir::arith::MulIOp>(loc, b.create<mlir::arith::RemUIOp>(loc, warp, index(kWarpsN)), index(warp_tn));
+  }
   mlir::Value zero_i = index(0);
   // The loop dims of the batch element `linear` (row-major over the batch dims); m, n, k at 0.
   auto batch_dims_of = [&](mlir::Value linear) {
@@ -409,10 +504,11 @@ void Lower(Contraction c, bool split_k) {
   }
   mlir::Value zero_f = b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
   const auto contract = mlir::arith::FastMathFlagsAttr::get(ctx, mlir::arith::FastMathFlags::contract);
-  std::vector<mlir::Value> init(kMicroM * kMicroN, zero_f);
+  const int64_t accumulators = cfg.tf32 ? mma_tiles_m * mma_tiles_n * 4 : kMicroM * kMicroN;
+  std::vector<mlir::Value> init(accumulators, zero_f);
 
   auto k_loop = b.create<mlir::scf::ForOp>(
-      loc, k_begin, k_end, index(kTk), init,
+      loc, k_begin, k_end, index(cfg.tk), init,
       [&](mlir::OpBuilder& lb, mlir::Location l, mlir::Value k0, mlir::ValueRange accs) {
         auto ci = [&](int64_t v) -> mlir::Value { return lb.create<mlir::arith::ConstantIndexOp>(l, v); };
         // One tile of `rows` x `cols` from global (origin r0, c0, bounds rmax, cmax) into `tile`:
@@ -423,8 +519,8 @@ void Lower(Contraction c, bool split_k) {
                          int64_t cmax, unsigned rdim, unsigned cdim, mlir::Value tile) {
           const mlir::AffineMap map = src.map;
           const bool rows_fastest = map.getNumResults() > 0 && map.getResult(map.getNumResults() - 1).isFunctionOfDim(rdim);
-          for (int64_t s = 0; s < rows * cols / kThreads; ++s) {
-            mlir::Value e = lb.create<mlir::arith::AddIOp>(l, tid, ci(kThreads * s));
+          for (int64_t s = 0; s < rows * cols / cfg.threads; ++s) {
+            mlir::Value e = lb.create<mlir::arith::AddIOp>(l, tid, ci(cfg.threads * s));
             mlir::Value r = rows_fastest ? lb.create<mlir::arith::RemUIOp>(l, e, ci(rows)).getResult()
                                          : lb.create<mlir::arith::DivUIOp>(l, e, ci(cols)).getResult();
             mlir::Value col = rows_fastest ? lb.create<mlir::arith::DivUIOp>(l, e, ci(rows)).getResult()
@@ -440,17 +536,24 @@ void Lower(Contraction c, bool split_k) {
             std::vector<mlir::Value> indices = ApplyMap(lb, l, map, dims);
             mlir::Value v = lb.create<mlir::memref::LoadOp>(l, src.buffer, indices);
             v = lb.create<mlir::arith::SelectOp>(l, in, v, zero_f);
+            if (cfg.tf32) v = RoundToTf32(lb, l, v);  // once here rather than per fragment load
             lb.create<mlir::memref::StoreOp>(l, v, tile, mlir::ValueRange{r, col});
           }
         };
-        stage(a_src, kTm, kTk, m0, k0, c.m, c.k, c.dm, c.dk, a_tile);
-        stage(b_src, kTk, kTn, k0, n0, c.k, c.n, c.dk, c.dn, b_tile);
+        stage(a_src, cfg.tm, cfg.tk, m0, k0, c.m, c.k, c.dm, c.dk, a_tile);
+        stage(b_src, cfg.tk, cfg.tn, k0, n0, c.k, c.n, c.dk, c.dn, b_tile);
         lb.create<mlir::gpu::BarrierOp>(l);
         std::vector<mlir::Value> acc(accs.begin(), accs.end());
+        if (cfg.tf32) {
+          MmaSteps(lb, l, cfg, a_tile, b_tile, group, in_group, warp_m0, warp_n0, acc);
+          lb.create<mlir::gpu::BarrierOp>(l);
+          lb.create<mlir::scf::YieldOp>(l, acc);
+          return;
+        }
         std::vector<mlir::Value> rows(kMicroM), cols(kMicroN);
         for (int64_t i = 0; i < kMicroM; ++i) rows[i] = lb.create<mlir::arith::AddIOp>(l, ty, ci(kThreadsY * i));
         for (int64_t j = 0; j < kMicroN; ++j) cols[j] = lb.create<mlir::arith::AddIOp>(l, tx, ci(kThreadsX * j));
-        for (int64_t kk = 0; kk < kTk; ++kk) {
+        for (int64_t kk = 0; kk < cfg.tk; ++kk) {
           mlir::Value kv = ci(kk);
           std::vector<mlir::Value> av(kMicroM), bv(kMicroN);
           for (int64_t i = 0; i < kMicroM; ++i) av[i] = lb.create<mlir::memref::LoadOp>(l, a_tile, mlir::ValueRange{rows[i], kv});
@@ -519,26 +622,46 @@ void Lower(Contraction c, bool split_k) {
     i = ib.create<mlir::arith::AddIOp>(l, ib.create<mlir::arith::MulIOp>(l, i, ci(c.m)), row);
     return ib.create<mlir::arith::AddIOp>(l, ib.create<mlir::arith::MulIOp>(l, i, ci(c.n)), col).getResult();
   };
-  for (int64_t i = 0; i < kMicroM; ++i) {
-    for (int64_t j = 0; j < kMicroN; ++j) {
-      mlir::Value row = b.create<mlir::arith::AddIOp>(loc, m0, b.create<mlir::arith::AddIOp>(loc, ty, index(kThreadsY * i)));
-      mlir::Value col = b.create<mlir::arith::AddIOp>(loc, n0, b.create<mlir::arith::AddIOp>(loc, tx, index(kThreadsX * j)));
-      mlir::Value in_r = b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::ult, row, index(c.m));
-      mlir::Value in_c = b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::ult, col, index(c.n));
-      mlir::Value in = b.create<mlir::arith::AndIOp>(loc, in_r, in_c);
-      mlir::Value sum = k_loop.getResult(i * kMicroN + j);
-      b.create<mlir::scf::IfOp>(loc, in, [&](mlir::OpBuilder& ib, mlir::Location l) {
-        if (splits > 1) {
-          ib.create<mlir::memref::StoreOp>(l, sum, partial, partial_index(ib, l, split, batch_linear, row, col));
-        } else {
-          std::vector<mlir::Value> dims = base_dims;
-          dims[c.dm] = row;
-          dims[c.dn] = col;
-          emit_output(ib, l, dims, sum);
+  // Where each accumulator lands in the block's tile: (row, column) offsets.
+  std::vector<std::pair<mlir::Value, mlir::Value>> slots;
+  if (cfg.tf32) {
+    // mma.sync's C fragment: c0, c1 at (g, 2t), (g, 2t + 1); c2, c3 eight rows below.
+    mlir::Value col_in_tile = b.create<mlir::arith::MulIOp>(loc, in_group, index(2));
+    for (int64_t i = 0; i < mma_tiles_m; ++i) {
+      for (int64_t j = 0; j < mma_tiles_n; ++j) {
+        for (int64_t v = 0; v < 4; ++v) {
+          mlir::Value row = b.create<mlir::arith::AddIOp>(loc, warp_m0, b.create<mlir::arith::AddIOp>(loc, group, index(i * kMmaM + (v / 2) * 8)));
+          mlir::Value col = b.create<mlir::arith::AddIOp>(loc, warp_n0, b.create<mlir::arith::AddIOp>(loc, col_in_tile, index(j * kMmaN + v % 2)));
+          slots.push_back({row, col});
         }
-        ib.create<mlir::scf::YieldOp>(l);
-      });
+      }
     }
+  } else {
+    for (int64_t i = 0; i < kMicroM; ++i) {
+      for (int64_t j = 0; j < kMicroN; ++j) {
+        slots.push_back({b.create<mlir::arith::AddIOp>(loc, ty, index(kThreadsY * i)),
+                         b.create<mlir::arith::AddIOp>(loc, tx, index(kThreadsX * j))});
+      }
+    }
+  }
+  for (size_t s = 0; s < slots.size(); ++s) {
+    mlir::Value row = b.create<mlir::arith::AddIOp>(loc, m0, slots[s].first);
+    mlir::Value col = b.create<mlir::arith::AddIOp>(loc, n0, slots[s].second);
+    mlir::Value in_r = b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::ult, row, index(c.m));
+    mlir::Value in_c = b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::ult, col, index(c.n));
+    mlir::Value in = b.create<mlir::arith::AndIOp>(loc, in_r, in_c);
+    mlir::Value sum = k_loop.getResult(s);
+    b.create<mlir::scf::IfOp>(loc, in, [&](mlir::OpBuilder& ib, mlir::Location l) {
+      if (splits > 1) {
+        ib.create<mlir::memref::StoreOp>(l, sum, partial, partial_index(ib, l, split, batch_linear, row, col));
+      } else {
+        std::vector<mlir::Value> dims = base_dims;
+        dims[c.dm] = row;
+        dims[c.dn] = col;
+        emit_output(ib, l, dims, sum);
+      }
+      ib.create<mlir::scf::YieldOp>(l);
+    });
   }
   b.create<mlir::gpu::TerminatorOp>(loc);
 
@@ -547,6 +670,7 @@ void Lower(Contraction c, bool split_k) {
   if (splits > 1) {
     b.setInsertionPointAfter(launch);
     const int64_t outputs = c.batch * c.m * c.n;
+    constexpr int64_t kThreads = kContractionThreads;
     auto reduce = b.create<mlir::gpu::LaunchOp>(loc, index((outputs + kThreads - 1) / kThreads), one, one, index(kThreads),
                                                 one, one);
     b.setInsertionPointToStart(&reduce.getBody().front());
@@ -587,7 +711,7 @@ void Lower(Contraction c, bool split_k) {
 
 }  // namespace
 
-absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim, bool split_k) {
+absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim, bool split_k, bool tf32) {
   std::vector<Contraction> found;
   for (mlir::Operation& op : func.getBody().front()) {
     auto linalg = mlir::dyn_cast<mlir::linalg::LinalgOp>(op);
@@ -597,7 +721,7 @@ absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_
     FindConstantInit(*c);  // before any rewrite: the writers are still the original ops
     found.push_back(*c);
   }
-  for (const Contraction& c : found) Lower(c, split_k);
+  for (const Contraction& c : found) Lower(c, split_k, tf32);
   // Temps that are only filled any more (their copies, contractions and epilogue readers are
   // gone): dropped.
   if (found.empty()) return absl::OkStatus();

@@ -31,6 +31,10 @@ inline constexpr int64_t kContractionThreads = 256;  // 16 x 16 threads, 4 x 4 o
 // along K into up to 16 ranges (about 128 blocks in all, >= 64 of K each): the tiled kernel
 // writes each range's sums to a temp, and a second kernel (one thread per output of C) adds
 // them in order, then the init and the fused consumer.
-absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim, bool split_k);
+// With `tf32`, the kernel computes on tensor cores instead: 128 x 128 tiles of C (64 where M or
+// N is at most 64) per block of 8 warps, K 32 per shared-memory step, the operands rounded to
+// TF32 (10 mantissa bits, to nearest) as they are staged, and each warp's 64 x 32 part of C
+// accumulated in f32 by mma.sync.m16n8k8 (sm_80+).
+absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim, bool split_k, bool tf32);
 
 }  // namespace strata::gpu

@@ -75,6 +75,74 @@ void Declare(mlir::ModuleOp module, const char* name, LLVM::LLVMFunctionType typ
   b.create<LLVM::LLVMFuncOp>(module.getLoc(), name, type);
 }
 
+// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 as the warp would compute it, from 32
+// shuffles: lane (g, t) = (lane / 4, lane % 4) holds A's (g, t), (g + 8, t), (g, t + 4),
+// (g + 8, t + 4), B's (k, n) = (t, g), (t + 4, g) and C's (g, 2t), (g, 2t + 1), (g + 8, 2t),
+// (g + 8, 2t + 1) (PTX ISA, "Matrix fragments for mma.m16n8k8"). Each lane fetches rows g and
+// g + 8 of A and columns 2t, 2t + 1 of B, drops the 13 mantissa bits TF32 does not have (as the
+// tensor cores do), and sums its four outputs in f32.
+absl::Status EmulateMmaTf32(mlir::NVVM::MmaOp mma, LLVM::LLVMFuncOp sreg_fn, LLVM::LLVMFuncOp shfl_fn) {
+  const mlir::NVVM::MMAShapeAttr shape = mma.getShapeAttr();
+  if (shape.getM() != 16 || shape.getN() != 8 || shape.getK() != 8 || mma.getMultiplicandAPtxType() != mlir::NVVM::MMATypes::tf32 ||
+      mma.getMultiplicandBPtxType() != mlir::NVVM::MMATypes::tf32 || mma.getLayoutA() != mlir::NVVM::MMALayout::row ||
+      mma.getLayoutB() != mlir::NVVM::MMALayout::col || mma.getOperandA().size() != 4 || mma.getOperandB().size() != 2 ||
+      mma.getOperandC().size() != 4 || !mma.getOperandC()[0].getType().isF32()) {
+    return UnimplementedAt(mma, absl::StrCat("GPU emulator: ", Describe(mma),
+                                             " is not mma.sync m16n8k8 row.col f32 += tf32 * tf32, the one it emulates"));
+  }
+  mlir::OpBuilder b(mma);
+  const mlir::Location loc = mma.getLoc();
+  mlir::Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  auto c32 = [&](int64_t v) -> mlir::Value { return b.create<LLVM::ConstantOp>(loc, i32, b.getI32IntegerAttr(static_cast<int32_t>(v))); };
+  auto sreg = [&](int32_t which) -> mlir::Value {
+    return b.create<LLVM::CallOp>(loc, sreg_fn, mlir::ValueRange{c32(which)}).getResult();
+  };
+  // The lane: the thread's linear index in its block, modulo 32.
+  mlir::Value linear = b.create<LLVM::AddOp>(
+      loc, sreg(emu::kStrataEmuSregTidX),
+      b.create<LLVM::MulOp>(loc, sreg(emu::kStrataEmuSregNtidX),
+                            b.create<LLVM::AddOp>(loc, sreg(emu::kStrataEmuSregTidX + 1),
+                                                  b.create<LLVM::MulOp>(loc, sreg(emu::kStrataEmuSregNtidX + 1),
+                                                                        sreg(emu::kStrataEmuSregTidX + 2)))));
+  mlir::Value lane = b.create<LLVM::URemOp>(loc, linear, c32(32));
+  mlir::Value g = b.create<LLVM::UDivOp>(loc, lane, c32(4)), t = b.create<LLVM::URemOp>(loc, lane, c32(4));
+  // The value `bits` of lane `source` as TF32 (shfl.sync.idx over the whole warp).
+  auto fetch = [&](mlir::Value bits, mlir::Value source) -> mlir::Value {
+    mlir::Value packed =
+        b.create<LLVM::CallOp>(loc, shfl_fn, mlir::ValueRange{c32(emu::kStrataEmuShflIdx), c32(-1), bits, source, c32(31)})
+            .getResult();
+    mlir::Value got = b.create<LLVM::TruncOp>(loc, i32, packed);
+    got = b.create<LLVM::AndOp>(loc, got, c32(static_cast<int32_t>(0xFFFFE000u)));
+    return b.create<LLVM::BitcastOp>(loc, f32, got);
+  };
+  mlir::ValueRange a = mma.getOperandA(), bv = mma.getOperandB(), c = mma.getOperandC();
+  mlir::Value a_rows[2][8], b_cols[2][8];  // A[g + 8 h][k], B[k][2t + h]
+  for (int64_t j = 0; j < 4; ++j) {
+    mlir::Value source = b.create<LLVM::AddOp>(loc, b.create<LLVM::MulOp>(loc, g, c32(4)), c32(j));
+    a_rows[0][j] = fetch(a[0], source);
+    a_rows[1][j] = fetch(a[1], source);
+    a_rows[0][j + 4] = fetch(a[2], source);
+    a_rows[1][j + 4] = fetch(a[3], source);
+    for (int64_t h = 0; h < 2; ++h) {
+      mlir::Value column = b.create<LLVM::AddOp>(loc, b.create<LLVM::MulOp>(loc, t, c32(2)), c32(h));
+      mlir::Value holder = b.create<LLVM::AddOp>(loc, b.create<LLVM::MulOp>(loc, column, c32(4)), c32(j));
+      b_cols[h][j] = fetch(bv[0], holder);
+      b_cols[h][j + 4] = fetch(bv[1], holder);
+    }
+  }
+  mlir::Value result = b.create<LLVM::UndefOp>(loc, mma.getResult().getType());
+  for (int64_t v = 0; v < 4; ++v) {
+    mlir::Value sum = c[v];
+    for (int64_t k = 0; k < 8; ++k) {
+      sum = b.create<LLVM::FAddOp>(loc, sum, b.create<LLVM::FMulOp>(loc, a_rows[v / 2][k], b_cols[v % 2][k]));
+    }
+    result = b.create<LLVM::InsertValueOp>(loc, result, sum, llvm::ArrayRef<int64_t>{v});
+  }
+  mma.getResult().replaceAllUsesWith(result);
+  mma->erase();
+  return absl::OkStatus();
+}
+
 // Replaces every NVVM op under `module` by its emulator call.
 absl::Status ReplaceNvvmOps(mlir::ModuleOp module) {
   mlir::MLIRContext* ctx = module.getContext();
@@ -127,6 +195,8 @@ absl::Status ReplaceNvvmOps(mlir::ModuleOp module) {
       }
       shfl.getResult().replaceAllUsesWith(result);
       op->erase();
+    } else if (auto mma = mlir::dyn_cast<mlir::NVVM::MmaOp>(op)) {
+      if (absl::Status s = EmulateMmaTf32(mma, sreg_fn, shfl_fn); !s.ok()) return s;
     } else {
       return UnimplementedAt(
           op, absl::StrCat("GPU emulator: the kernels use ", Describe(op), ", which the emulator does not implement"));

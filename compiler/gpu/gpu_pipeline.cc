@@ -118,7 +118,7 @@ absl::StatusOr<std::string> RunGpuPipeline(mlir::ModuleOp module, const GpuPipel
   dump("bufferized");
   absl::Status s = absl::OkStatus();
   if (options.tile_contractions) {
-    s = ForEachFunc(module, [&](FuncOp f) { return TileContractionsThroughSharedMemory(f, /*min_dim=*/32, options.split_k); });
+    s = ForEachFunc(module, [&](FuncOp f) { return TileContractionsThroughSharedMemory(f, /*min_dim=*/32, options.split_k, options.tf32); });
     if (!s.ok()) return s;
   }
   s = ForEachFunc(module, [&](FuncOp f) {

@@ -29,6 +29,7 @@ struct GpuPipelineOptions {
   bool tile_contractions = true;   // gpu_contraction_tiling.h
   bool im2col_convolutions = true; // gpu_conv_im2col.h (with tile_contractions only)
   bool split_k = true;             // small grids split along K (gpu_contraction_tiling.h)
+  bool tf32 = false;               // tiled contractions on tensor cores, TF32 inputs (gpu_contraction_tiling.h)
   bool emit_host_ir = false;       // also retarget the kernels to the host (gpu_host_kernels.h)
 };
 

@@ -120,6 +120,7 @@ absl::StatusOr<GpuProgram> CompileForGpu(const CompileRequest& request, const st
   GpuCompileOptions options;
   options.cuda_arch = cuda_arch;
   options.emit_host_ir = for_emulator;
+  options.allow_tf32 = request.allow_tf32;
   return CompileGpuProgram(request, options);
 #else
   (void)for_emulator;

@@ -745,6 +745,46 @@ TEST_P(GpuTiledMlpTest, SplitKForSmallGrids) {
   EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, absl::StrCat("mlp512_splitk_", arch)));
 }
 
+// allow_tf32: the tensor-core kernel. 1000 x 1000 x 1000 takes 128 x 128 tiles (8 x 8 blocks of
+// 256 threads); 64 x 784 x 512 takes 64-row tiles (8 x 1 blocks), K split as for f32. Per 32 of
+// K a warp issues 4 k-steps x its 4 x 4 (128-wide) or 2 x 4 (64-row) m16n8k8 tiles; the shared
+// tiles are 128 x 36 + 32 x 136 floats (A rows padded by 4, B rows by 8).
+TEST_P(GpuTiledMlpTest, Tf32TensorCoreTiles) {
+  const std::string arch = GetParam();
+  struct Case {
+    int64_t m, k, n;
+    unsigned grid_x, grid_y;
+    int mma;  // mma.sync instructions in the tiled kernel (the K loop unrolled once)
+    int64_t shared;
+  };
+  for (const Case& c : {Case{1000, 1000, 1000, 8, 8, 64, (128 * 36 + 32 * 136) * 4},
+                        Case{64, 784, 512, 4, 1, 32, (64 * 36 + 32 * 136) * 4}}) {
+    GraphBuilder g;
+    Feeds feeds;
+    Output a = Feed(g, feeds, "a", Rand(Shape({c.m, c.k}), 1));
+    Output b = Feed(g, feeds, "b", Rand(Shape({c.k, c.n}), 2));
+    GpuCompileOptions options = Tiled(arch);
+    options.allow_tf32 = true;
+    absl::StatusOr<gpu::GpuProgram> p = CompileWith(g, feeds, {g.Add("mm", "MatMul", {a, b})}, options);
+    ASSERT_TRUE(p.ok()) << p.status();
+    ExpectWellFormed(*p, arch);
+    std::vector<const gpu::GpuLaunch*> tiled = TiledLaunches(*p);
+    ASSERT_EQ(tiled.size(), 1u);
+    EXPECT_EQ(tiled[0]->grid[0], c.grid_x);
+    EXPECT_EQ(tiled[0]->grid[1], c.grid_y);
+    EXPECT_EQ(tiled[0]->block[0], 256u);
+    const std::string kernel = EntryText(p->ptx, tiled[0]->kernel);
+    EXPECT_EQ(Count(kernel, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32"), c.mma) << c.m;
+    EXPECT_EQ(Count(kernel, "fma.rn.f32"), 0) << "the products go to the tensor cores";
+    EXPECT_EQ(SharedBytes(kernel), c.shared);
+    const std::string ptxas = FindPtxas();
+    if (ptxas.empty()) continue;
+    const std::string report = PtxasVerbose(ptxas, p->ptx, arch, absl::StrCat("tf32_", c.m, "_", arch));
+    ASSERT_FALSE(report.empty()) << "ptxas rejected the TF32 kernel for " << arch;
+    EXPECT_THAT(report, HasSubstr(" 0 bytes spill stores"));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Models, GpuTiledMlpTest, ::testing::Values("sm_80", "sm_90"));
 
 TEST(GpuPtxErrorTest, BadArchIsNamed) {

@@ -41,6 +41,13 @@ node { name: "ba" op: "BiasAdd" input: "mm" input: "b" }
 node { name: "y" op: "Relu" input: "ba" }
 )";
 
+// Two fed matrices: big enough (M, N >= 32) for the tiled contraction kernel.
+constexpr char kMatMulModel[] = R"(
+node { name: "a" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } }
+node { name: "b" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } }
+node { name: "y" op: "MatMul" input: "a" input: "b" }
+)";
+
 class GpuCliTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -48,6 +55,7 @@ class GpuCliTest : public ::testing::Test {
     ASSERT_NE(mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
     std::ofstream(Path("dense.pbtxt")) << kDenseModel;
+    std::ofstream(Path("matmul.pbtxt")) << kMatMulModel;
   }
   void TearDown() override {
     std::error_code ec;
@@ -56,8 +64,8 @@ class GpuCliTest : public ::testing::Test {
   std::string Path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
 
   // `strata compile dense.pbtxt args...`, with `env` assignments in front when given.
-  CliResult Run(const std::vector<std::string>& args, const std::string& env = "") {
-    std::vector<std::string> all = {"compile", Path("dense.pbtxt")};
+  CliResult Run(const std::vector<std::string>& args, const std::string& env = "", const std::string& model = "dense.pbtxt") {
+    std::vector<std::string> all = {"compile", Path(model)};
     all.insert(all.end(), args.begin(), args.end());
     return testing_util::RunCli(STRATA_CLI_PATH, all, dir_, env);
   }
@@ -82,6 +90,19 @@ TEST_F(GpuCliTest, WritesPtxForTheArchAndPrintsASummary) {
     EXPECT_THAT(ptx, HasSubstr(".entry main_kernels_k0("));
     EXPECT_THAT(r.out, HasSubstr(" kernels, "));
     EXPECT_THAT(r.out, HasSubstr(absl::StrCat("PTX ", ptx.size(), " bytes for ", arch)));
+  }
+}
+
+// --allow_tf32: the matmul's kernel on tensor cores (mma.sync with TF32 inputs); without it, none.
+TEST_F(GpuCliTest, AllowTf32PutsTheMatMulOnTensorCores) {
+  for (bool tf32 : {false, true}) {
+    std::vector<std::string> args = {"--feed", "a:float32[128,96]", "--feed", "b:float32[96,160]", "--fetch", "y",
+                                     "--target", "cuda", "--cuda_arch", "sm_80", "--out_ptx", Path("mm.ptx")};
+    if (tf32) args.push_back("--allow_tf32");
+    CliResult r = Run(args, "", "matmul.pbtxt");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string ptx = ReadFile(Path("mm.ptx"));
+    EXPECT_EQ(ptx.find("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32") != std::string::npos, tf32) << ptx.size();
   }
 }
 
@@ -114,6 +135,7 @@ TEST_F(GpuCliTest, BadCombinationsAreOneLineErrors) {
       {With({"--target", "cuda", "--out_ptx", Path("m.ptx"), "--emit", "mlir"}), "--emit does not go with --target cuda"},
       {With({"--target", "tpu", "--out_ptx", Path("m.ptx")}), "--target expects cpu or cuda, got 'tpu'"},
       {With({"--out_ptx", Path("m.ptx")}), "--out_ptx needs --target cuda"},
+      {With({"--allow_tf32"}), "--allow_tf32 needs --target cuda"},
       {With({"--target", "cuda"}), "--target cuda needs --out_ptx"},
   };
   for (const Case& c : cases) {

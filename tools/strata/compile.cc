@@ -79,6 +79,8 @@ constexpr char kUsage[] =
     "  --out_ptx FILE           the PTX module (every kernel of the graph)\n"
     "  --out_cubin FILE         also assemble it with ptxas ($STRATA_PTXAS, else ptxas on PATH,\n"
     "                           else /usr/local/cuda/bin/ptxas)\n"
+    "  --allow_tf32             float32 MatMul/BatchMatMul/Conv2D on tensor cores with TF32\n"
+    "                           inputs (10 mantissa bits; sm_80+)\n"
     "  --quiet                  do not print the summary\n";
 
 // --feed and --fetch repeat, which ParseArgs does not support: they are taken out here.
@@ -324,6 +326,7 @@ absl::Status CompileCuda(const ParsedArgs& args, const std::string& model_path, 
   if (fetches.empty()) return absl::InvalidArgumentError("compile: nothing to compile: give at least one --fetch NAME");
   GpuCompileOptions options;
   options.cuda_arch = args.Value("--cuda_arch").value_or("sm_90");
+  options.allow_tf32 = args.Has("--allow_tf32");
   if (absl::StatusOr<std::string> f = DefaultPtxFeatures(options.cuda_arch); !f.ok()) return f.status();
 
   absl::StatusOr<LoadedModel> model = LoadSpecialized(model_path, feed_specs, fetches);
@@ -535,6 +538,7 @@ absl::Status RunCompile(const std::vector<std::string>& raw_args) {
                                                {{"--cuda_arch"}, true},
                                                {{"--out_ptx"}, true},
                                                {{"--out_cubin"}, true},
+                                               {{"--allow_tf32"}, false},
                                                {{"--quiet"}, false}});
   if (!args.ok()) return args.status();
   if (args->help) {
@@ -546,7 +550,7 @@ absl::Status RunCompile(const std::vector<std::string>& raw_args) {
   const std::string target = args->Value("--target").value_or("cpu");
   if (target == "cuda") return CompileCuda(*args, model_path, feed_specs, fetches);
   if (target != "cpu") return absl::InvalidArgumentError(absl::StrCat("compile: --target expects cpu or cuda, got '", target, "'"));
-  for (const char* flag : {"--cuda_arch", "--out_ptx", "--out_cubin"}) {
+  for (const char* flag : {"--cuda_arch", "--out_ptx", "--out_cubin", "--allow_tf32"}) {
     if (args->Has(flag)) return absl::InvalidArgumentError(absl::StrCat("compile: ", flag, " needs --target cuda"));
   }
   if (args->Value("--emit")) {

@@ -21,6 +21,7 @@ namespace {
 constexpr char kUsage[] =
     "usage: strata run MODEL --feed NAME=FILE.npy [--feed ...] --fetch NAME [--fetch ...]\n"
     "                  [--target NODE ...] [--out DIR] [--threads N] [--backend cpu|reference|gpu[:N]]\n"
+    "                  [--allow_tf32]\n"
     "\n"
     "Loads MODEL (a TensorFlow GraphDef, binary .pb or text .pbtxt, or a TF.js graph model\n"
     "model.json), feeds NumPy .npy arrays to its tensors, runs what the fetches need in a\n"
@@ -35,7 +36,9 @@ constexpr char kUsage[] =
     "                        fetch order (DIR is created if missing)\n"
     "  --threads N           threads the compiled code may use (default: all cores)\n"
     "  --backend NAME        cpu (compiled with MLIR; the default where built), reference\n"
-    "                        (the host evaluator), or gpu[:N] (CUDA device N; docs/gpu.md)\n";
+    "                        (the host evaluator), or gpu[:N] (CUDA device N; docs/gpu.md)\n"
+    "  --allow_tf32          on the GPU, float32 MatMul/BatchMatMul/Conv2D on tensor cores with\n"
+    "                        TF32 inputs (10 mantissa bits; SessionOptions::allow_tf32)\n";
 
 // Values printed per fetched tensor.
 constexpr int kPrintedValues = 10;
@@ -94,7 +97,7 @@ absl::Status RunRun(const std::vector<std::string>& raw_args) {
   absl::StatusOr<RepeatedFlags> repeated = ExtractRepeated(raw_args, &rest);
   if (!repeated.ok()) return repeated.status();
   absl::StatusOr<ParsedArgs> args =
-      ParseArgs("run", rest, {{{"--out", "-o"}, true}, {{"--threads"}, true}, {{"--backend"}, true}});
+      ParseArgs("run", rest, {{{"--out", "-o"}, true}, {{"--threads"}, true}, {{"--backend"}, true}, {{"--allow_tf32"}, false}});
   if (!args.ok()) return args.status();
   if (args->help) {
     std::fputs(kUsage, stdout);
@@ -114,6 +117,7 @@ absl::Status RunRun(const std::vector<std::string>& raw_args) {
     }
   }
   if (std::optional<std::string> backend = args->Value("--backend")) options.backend = *backend;
+  options.allow_tf32 = args->Has("--allow_tf32");
 
   absl::StatusOr<tf::GraphDef> def = ReadModel(model_path);
   if (!def.ok()) return def.status();
