@@ -341,12 +341,13 @@ std::vector<mlir::Value> ApplyMap(mlir::OpBuilder& b, mlir::Location loc, mlir::
 
 // How many K ranges the contraction is split into: 1, or, when its tiles would leave most of a
 // GPU's ~100+ SMs idle (the MLP's 64x784x512 layer is 8 tiles), enough for about
-// kSplitTargetBlocks blocks with at least kMinSplitK of K each. `chunk` (a multiple of the K
-// tile) is each split's K range.
+// kSplitTargetBlocks blocks with at least kMinSplitK of K each. The tensor-core kernel's blocks
+// (240 registers x 256 threads) fit one per SM: a grid of fewer than 128 is split too (its 1024^3
+// matmul is 64 blocks). `chunk` (a multiple of the K tile) is each split's K range.
 int64_t SplitsFor(const Contraction& c, const TileConfig& tiles, int64_t* chunk) {
   const int64_t blocks = ((c.n + tiles.tn - 1) / tiles.tn) * ((c.m + tiles.tm - 1) / tiles.tm) * c.batch;
   int64_t splits = 1;
-  if (blocks < kSplitBelowBlocks) {
+  if (blocks < (tiles.tf32 ? kSplitTargetBlocks : kSplitBelowBlocks)) {
     splits = std::min({kMaxSplits, c.k / kMinSplitK, (kSplitTargetBlocks + blocks - 1) / blocks});
   }
   splits = std::max<int64_t>(splits, 1);
@@ -507,65 +508,105 @@ void Lower(Contraction c, bool split_k, bool tf32) {
   const int64_t accumulators = cfg.tf32 ? mma_tiles_m * mma_tiles_n * 4 : kMicroM * kMicroN;
   std::vector<mlir::Value> init(accumulators, zero_f);
 
+  // The staging of one operand tile (`rows` x `cols`, origin r0, c0 in global, bounds rmax, cmax):
+  // element e = tid + threads * s sits at (e / cols, e % cols) of the tile; when the source's
+  // contiguous (last) index follows the tile's rows, consecutive threads take consecutive rows
+  // instead (coalesced global reads of a transposed operand).
+  struct Staging {
+    const Source* src;
+    int64_t rows, cols, rmax, cmax;
+    unsigned rdim, cdim;
+    mlir::Value tile;
+    bool rows_fastest() const {
+      const mlir::AffineMap map = src->map;
+      return map.getNumResults() > 0 && map.getResult(map.getNumResults() - 1).isFunctionOfDim(rdim);
+    }
+  };
+  const Staging a_stage{&a_src, cfg.tm, cfg.tk, c.m, c.k, c.dm, c.dk, a_tile};
+  const Staging b_stage{&b_src, cfg.tk, cfg.tn, c.k, c.n, c.dk, c.dn, b_tile};
+  // This thread's element s of the tile: (row, column).
+  auto tile_position = [&](mlir::OpBuilder& lb, mlir::Location l, const Staging& st, int64_t s) {
+    auto ci = [&](int64_t v) -> mlir::Value { return lb.create<mlir::arith::ConstantIndexOp>(l, v); };
+    mlir::Value e = lb.create<mlir::arith::AddIOp>(l, tid, ci(cfg.threads * s));
+    if (st.rows_fastest()) {
+      return std::make_pair(lb.create<mlir::arith::RemUIOp>(l, e, ci(st.rows)).getResult(),
+                            lb.create<mlir::arith::DivUIOp>(l, e, ci(st.rows)).getResult());
+    }
+    return std::make_pair(lb.create<mlir::arith::DivUIOp>(l, e, ci(st.cols)).getResult(),
+                          lb.create<mlir::arith::RemUIOp>(l, e, ci(st.cols)).getResult());
+  };
+  // The thread's elements of the tile at (r0, c0) from global memory, out of bounds as 0 (the
+  // address clamped, so the load stays in bounds), rounded to TF32 in the tensor-core kernel
+  // (once here rather than per fragment load).
+  auto fetch = [&](mlir::OpBuilder& lb, mlir::Location l, const Staging& st, mlir::Value r0, mlir::Value c0) {
+    auto ci = [&](int64_t v) -> mlir::Value { return lb.create<mlir::arith::ConstantIndexOp>(l, v); };
+    std::vector<mlir::Value> values;
+    for (int64_t s = 0; s < st.rows * st.cols / cfg.threads; ++s) {
+      auto [r, col] = tile_position(lb, l, st, s);
+      mlir::Value gr = lb.create<mlir::arith::AddIOp>(l, r0, r);
+      mlir::Value gc = lb.create<mlir::arith::AddIOp>(l, c0, col);
+      mlir::Value in_r = lb.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ult, gr, ci(st.rmax));
+      mlir::Value in_c = lb.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ult, gc, ci(st.cmax));
+      mlir::Value in = lb.create<mlir::arith::AndIOp>(l, in_r, in_c);
+      std::vector<mlir::Value> dims = base_dims;
+      dims[st.rdim] = lb.create<mlir::arith::MinUIOp>(l, gr, ci(st.rmax - 1));
+      dims[st.cdim] = lb.create<mlir::arith::MinUIOp>(l, gc, ci(st.cmax - 1));
+      mlir::Value v = lb.create<mlir::memref::LoadOp>(l, st.src->buffer, ApplyMap(lb, l, st.src->map, dims));
+      v = lb.create<mlir::arith::SelectOp>(l, in, v, zero_f);
+      if (cfg.tf32) v = RoundToTf32(lb, l, v);
+      values.push_back(v);
+    }
+    return values;
+  };
+  auto put = [&](mlir::OpBuilder& lb, mlir::Location l, const Staging& st, mlir::ValueRange values) {
+    for (size_t s = 0; s < values.size(); ++s) {
+      auto [r, col] = tile_position(lb, l, st, static_cast<int64_t>(s));
+      lb.create<mlir::memref::StoreOp>(l, values[s], st.tile, mlir::ValueRange{r, col});
+    }
+  };
+  // Software pipelining through registers: the loop carries the accumulators and the next
+  // tiles' elements. Each step stores those to shared memory, issues the global loads of the
+  // step after (their latency hidden behind this step's products), then computes. Past the end
+  // of K the loads read clamped addresses and are not used.
+  std::vector<mlir::Value> first_a = fetch(b, loc, a_stage, m0, k_begin);
+  std::vector<mlir::Value> first_b = fetch(b, loc, b_stage, k_begin, n0);
+  const size_t n_acc = init.size(), n_a = first_a.size();
+  init.insert(init.end(), first_a.begin(), first_a.end());
+  init.insert(init.end(), first_b.begin(), first_b.end());
+
   auto k_loop = b.create<mlir::scf::ForOp>(
       loc, k_begin, k_end, index(cfg.tk), init,
-      [&](mlir::OpBuilder& lb, mlir::Location l, mlir::Value k0, mlir::ValueRange accs) {
+      [&](mlir::OpBuilder& lb, mlir::Location l, mlir::Value k0, mlir::ValueRange carried) {
         auto ci = [&](int64_t v) -> mlir::Value { return lb.create<mlir::arith::ConstantIndexOp>(l, v); };
-        // One tile of `rows` x `cols` from global (origin r0, c0, bounds rmax, cmax) into `tile`:
-        // element e = tid + threads * s, (e / cols, e % cols); out of bounds reads as 0.
-        // When the source's contiguous (last) index follows the tile's rows, consecutive threads
-        // take consecutive rows instead (coalesced global reads of a transposed operand).
-        auto stage = [&](const Source& src, int64_t rows, int64_t cols, mlir::Value r0, mlir::Value c0, int64_t rmax,
-                         int64_t cmax, unsigned rdim, unsigned cdim, mlir::Value tile) {
-          const mlir::AffineMap map = src.map;
-          const bool rows_fastest = map.getNumResults() > 0 && map.getResult(map.getNumResults() - 1).isFunctionOfDim(rdim);
-          for (int64_t s = 0; s < rows * cols / cfg.threads; ++s) {
-            mlir::Value e = lb.create<mlir::arith::AddIOp>(l, tid, ci(cfg.threads * s));
-            mlir::Value r = rows_fastest ? lb.create<mlir::arith::RemUIOp>(l, e, ci(rows)).getResult()
-                                         : lb.create<mlir::arith::DivUIOp>(l, e, ci(cols)).getResult();
-            mlir::Value col = rows_fastest ? lb.create<mlir::arith::DivUIOp>(l, e, ci(rows)).getResult()
-                                           : lb.create<mlir::arith::RemUIOp>(l, e, ci(cols)).getResult();
-            mlir::Value gr = lb.create<mlir::arith::AddIOp>(l, r0, r);
-            mlir::Value gc = lb.create<mlir::arith::AddIOp>(l, c0, col);
-            mlir::Value in_r = lb.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ult, gr, ci(rmax));
-            mlir::Value in_c = lb.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ult, gc, ci(cmax));
-            mlir::Value in = lb.create<mlir::arith::AndIOp>(l, in_r, in_c);
-            std::vector<mlir::Value> dims = base_dims;
-            dims[rdim] = lb.create<mlir::arith::MinUIOp>(l, gr, ci(rmax - 1));  // clamped: the load stays in bounds
-            dims[cdim] = lb.create<mlir::arith::MinUIOp>(l, gc, ci(cmax - 1));
-            std::vector<mlir::Value> indices = ApplyMap(lb, l, map, dims);
-            mlir::Value v = lb.create<mlir::memref::LoadOp>(l, src.buffer, indices);
-            v = lb.create<mlir::arith::SelectOp>(l, in, v, zero_f);
-            if (cfg.tf32) v = RoundToTf32(lb, l, v);  // once here rather than per fragment load
-            lb.create<mlir::memref::StoreOp>(l, v, tile, mlir::ValueRange{r, col});
-          }
-        };
-        stage(a_src, cfg.tm, cfg.tk, m0, k0, c.m, c.k, c.dm, c.dk, a_tile);
-        stage(b_src, cfg.tk, cfg.tn, k0, n0, c.k, c.n, c.dk, c.dn, b_tile);
+        put(lb, l, a_stage, carried.slice(n_acc, n_a));
+        put(lb, l, b_stage, carried.drop_front(n_acc + n_a));
         lb.create<mlir::gpu::BarrierOp>(l);
-        std::vector<mlir::Value> acc(accs.begin(), accs.end());
+        mlir::Value k_next = lb.create<mlir::arith::AddIOp>(l, k0, ci(cfg.tk));
+        std::vector<mlir::Value> next_a = fetch(lb, l, a_stage, m0, k_next);
+        std::vector<mlir::Value> next_b = fetch(lb, l, b_stage, k_next, n0);
+        std::vector<mlir::Value> acc(carried.begin(), carried.begin() + static_cast<std::ptrdiff_t>(n_acc));
         if (cfg.tf32) {
           MmaSteps(lb, l, cfg, a_tile, b_tile, group, in_group, warp_m0, warp_n0, acc);
-          lb.create<mlir::gpu::BarrierOp>(l);
-          lb.create<mlir::scf::YieldOp>(l, acc);
-          return;
-        }
-        std::vector<mlir::Value> rows(kMicroM), cols(kMicroN);
-        for (int64_t i = 0; i < kMicroM; ++i) rows[i] = lb.create<mlir::arith::AddIOp>(l, ty, ci(kThreadsY * i));
-        for (int64_t j = 0; j < kMicroN; ++j) cols[j] = lb.create<mlir::arith::AddIOp>(l, tx, ci(kThreadsX * j));
-        for (int64_t kk = 0; kk < cfg.tk; ++kk) {
-          mlir::Value kv = ci(kk);
-          std::vector<mlir::Value> av(kMicroM), bv(kMicroN);
-          for (int64_t i = 0; i < kMicroM; ++i) av[i] = lb.create<mlir::memref::LoadOp>(l, a_tile, mlir::ValueRange{rows[i], kv});
-          for (int64_t j = 0; j < kMicroN; ++j) bv[j] = lb.create<mlir::memref::LoadOp>(l, b_tile, mlir::ValueRange{kv, cols[j]});
-          for (int64_t i = 0; i < kMicroM; ++i) {
-            for (int64_t j = 0; j < kMicroN; ++j) {
-              mlir::Value p = lb.create<mlir::arith::MulFOp>(l, av[i], bv[j], contract);
-              acc[i * kMicroN + j] = lb.create<mlir::arith::AddFOp>(l, acc[i * kMicroN + j], p, contract);
+        } else {
+          std::vector<mlir::Value> rows(kMicroM), cols(kMicroN);
+          for (int64_t i = 0; i < kMicroM; ++i) rows[i] = lb.create<mlir::arith::AddIOp>(l, ty, ci(kThreadsY * i));
+          for (int64_t j = 0; j < kMicroN; ++j) cols[j] = lb.create<mlir::arith::AddIOp>(l, tx, ci(kThreadsX * j));
+          for (int64_t kk = 0; kk < cfg.tk; ++kk) {
+            mlir::Value kv = ci(kk);
+            std::vector<mlir::Value> av(kMicroM), bv(kMicroN);
+            for (int64_t i = 0; i < kMicroM; ++i) av[i] = lb.create<mlir::memref::LoadOp>(l, a_tile, mlir::ValueRange{rows[i], kv});
+            for (int64_t j = 0; j < kMicroN; ++j) bv[j] = lb.create<mlir::memref::LoadOp>(l, b_tile, mlir::ValueRange{kv, cols[j]});
+            for (int64_t i = 0; i < kMicroM; ++i) {
+              for (int64_t j = 0; j < kMicroN; ++j) {
+                mlir::Value p = lb.create<mlir::arith::MulFOp>(l, av[i], bv[j], contract);
+                acc[i * kMicroN + j] = lb.create<mlir::arith::AddFOp>(l, acc[i * kMicroN + j], p, contract);
+              }
             }
           }
         }
         lb.create<mlir::gpu::BarrierOp>(l);
+        acc.insert(acc.end(), next_a.begin(), next_a.end());
+        acc.insert(acc.end(), next_b.begin(), next_b.end());
         lb.create<mlir::scf::YieldOp>(l, acc);
       });
 
