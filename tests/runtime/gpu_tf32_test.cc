@@ -116,8 +116,10 @@ TEST_P(GpuTf32Test, IntegerMatMulsAreExact) {
     bool ta, tb;
   };
   // Partial tiles (130 x 70 x 50), 64-wide tiles with K split (64 x 784 x 512), 128-wide ones
-  // (300 x 96 x 260), and the transposed operands folded into the tile loads.
+  // (300 x 96 x 260), tiles that divide every dimension (no bounds checks; K split in two:
+  // 256 x 128 x 256), and the transposed operands folded into the tile loads.
   for (const Case& c : {Case{130, 70, 50, false, false}, Case{64, 784, 512, false, false},
+                        Case{256, 128, 256, false, false}, Case{256, 128, 256, true, true},
                         Case{300, 96, 260, false, false}, Case{200, 96, 130, true, false},
                         Case{200, 96, 130, false, true}, Case{200, 96, 130, true, true}}) {
     const std::string label = absl::StrCat(c.m, "x", c.k, "x", c.n, " ta=", c.ta, " tb=", c.tb);
