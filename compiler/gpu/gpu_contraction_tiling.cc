@@ -343,7 +343,7 @@ std::vector<mlir::Value> ApplyMap(mlir::OpBuilder& b, mlir::Location loc, mlir::
 // How many K ranges the contraction is split into: 1, or, when its tiles would leave most of a
 // GPU's ~100+ SMs idle (the MLP's 64x784x512 layer is 8 tiles), enough for about
 // kSplitTargetBlocks blocks with at least kMinSplitK of K each. The tensor-core kernel's blocks
-// (240 registers x 256 threads) fit one per SM: a grid of fewer than 128 is split too (its 1024^3
+// (up to 252 registers x 256 threads) fit one per SM: a grid of fewer than 128 is split too (its 1024^3
 // matmul is 64 blocks). `chunk` (a multiple of the K tile) is each split's K range.
 int64_t SplitsFor(const Contraction& c, const TileConfig& tiles, int64_t* chunk) {
   const int64_t blocks = ((c.n + tiles.tn - 1) / tiles.tn) * ((c.m + tiles.tm - 1) / tiles.tm) * c.batch;
@@ -437,8 +437,8 @@ void Lower(Contraction c, bool split_k, bool tf32) {
   auto index = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
   const mlir::Type f32 = b.getF32Type();
   const mlir::Attribute workgroup = mlir::gpu::AddressSpaceAttr::get(ctx, mlir::gpu::AddressSpace::Workgroup);
-  // Rows padded by one element: the stores of a column-wise staging (a transposed operand) and
-  // the row-wise one both spread over the 32 banks.
+  // Rows padded (f32: by one element, so the stores of a column-wise staging of a transposed
+  // operand and the row-wise one both spread over the 32 banks; TF32: see Tf32TilesFor).
   auto a_tile_type = mlir::MemRefType::get({cfg.tm, cfg.tk + cfg.pad_a}, f32, mlir::MemRefLayoutAttrInterface(), workgroup);
   auto b_tile_type = mlir::MemRefType::get({cfg.tk, cfg.tn + cfg.pad_b}, f32, mlir::MemRefLayoutAttrInterface(), workgroup);
   Source a_src = SourceOf(c, c.a), b_src = SourceOf(c, c.b);

@@ -10,7 +10,9 @@
 // Relu as one fused generic) when it is the next linalg op (independent ones between are moved
 // in front) and reads C at its own element: it is computed in the same kernel and C is never
 // written. An operand that a pure transpose generic wrote only for the contraction is read from
-// the transpose's input instead (transpose_a / transpose_b cost no kernel).
+// the transpose's input instead (transpose_a / transpose_b cost no kernel). The next K tile's
+// global loads are issued before the current tile's products (prefetch through registers), and
+// dimensions that the tiles divide are loaded without bounds checks.
 //
 // Behind GpuCompileOptions::tile_contractions (on by default; verified on the emulator and on an H100).
 #pragma once
