@@ -403,6 +403,29 @@ void MmaSteps(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mli
   }
 }
 
+// One shared tile's K on CUDA cores: each thread's 4 x 4 outputs (rows ty + 16 i, columns
+// tx + 16 j) take one FMA per element of K. `acc` holds them row-major.
+void FmaSteps(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mlir::Value a_tile, mlir::Value b_tile,
+              mlir::Value tx, mlir::Value ty, std::vector<mlir::Value>& acc) {
+  auto ci = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
+  const auto contract = mlir::arith::FastMathFlagsAttr::get(b.getContext(), mlir::arith::FastMathFlags::contract);
+  std::vector<mlir::Value> rows(kMicroM), cols(kMicroN);
+  for (int64_t i = 0; i < kMicroM; ++i) rows[i] = b.create<mlir::arith::AddIOp>(loc, ty, ci(kThreadsY * i));
+  for (int64_t j = 0; j < kMicroN; ++j) cols[j] = b.create<mlir::arith::AddIOp>(loc, tx, ci(kThreadsX * j));
+  for (int64_t kk = 0; kk < cfg.tk; ++kk) {
+    mlir::Value kv = ci(kk);
+    std::vector<mlir::Value> av(kMicroM), bv(kMicroN);
+    for (int64_t i = 0; i < kMicroM; ++i) av[i] = b.create<mlir::memref::LoadOp>(loc, a_tile, mlir::ValueRange{rows[i], kv});
+    for (int64_t j = 0; j < kMicroN; ++j) bv[j] = b.create<mlir::memref::LoadOp>(loc, b_tile, mlir::ValueRange{kv, cols[j]});
+    for (int64_t i = 0; i < kMicroM; ++i) {
+      for (int64_t j = 0; j < kMicroN; ++j) {
+        mlir::Value p = b.create<mlir::arith::MulFOp>(loc, av[i], bv[j], contract);
+        acc[i * kMicroN + j] = b.create<mlir::arith::AddFOp>(loc, acc[i * kMicroN + j], p, contract);
+      }
+    }
+  }
+}
+
 // `v` rounded to TF32 (10 mantissa bits, to nearest, ties away from zero: cvt.rna.tf32.f32, as
 // CUTLASS's round_half_ulp_truncate); Inf and NaN kept. Plain integer ops, so the emulator
 // computes the same values as the GPU.
@@ -464,16 +487,18 @@ void Lower(Contraction c, bool split_k, bool tf32) {
   b.setInsertionPointToStart(&kernel);
   mlir::Value a_tile = launch.getWorkgroupAttributions()[0], b_tile = launch.getWorkgroupAttributions()[1];
   mlir::Value tid = launch.getThreadIds().x;
-  mlir::Value tx = b.create<mlir::arith::RemUIOp>(loc, tid, index(kThreadsX));
-  mlir::Value ty = b.create<mlir::arith::DivUIOp>(loc, tid, index(kThreadsX));
   mlir::Value m0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().y, index(cfg.tm));
   mlir::Value n0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().x, index(cfg.tn));
   // TF32: the lane's group (g: the fragment row / B column) and its index in the group (t),
   // and the origin of its warp's part of the tile.
   const int64_t warp_tm = cfg.tm / kWarpsM, warp_tn = cfg.tn / kWarpsN;
   const int64_t mma_tiles_m = warp_tm / kMmaM, mma_tiles_n = warp_tn / kMmaN;
-  mlir::Value group, in_group, warp_m0, warp_n0;
-  if (cfg.tf32) {
+  // f32: the thread's column and row in the 16 x 16 grid of 4 x 4 micro-tiles.
+  mlir::Value group, in_group, warp_m0, warp_n0, tx, ty;
+  if (!cfg.tf32) {
+    tx = b.create<mlir::arith::RemUIOp>(loc, tid, index(kThreadsX));
+    ty = b.create<mlir::arith::DivUIOp>(loc, tid, index(kThreadsX));
+  } else {
     mlir::Value lane = b.create<mlir::arith::RemUIOp>(loc, tid, index(kWarpSize));
     mlir::Value warp = b.create<mlir::arith::DivUIOp>(loc, tid, index(kWarpSize));
     group = b.create<mlir::arith::DivUIOp>(loc, lane, index(4));
@@ -505,7 +530,6 @@ void Lower(Contraction c, bool split_k, bool tf32) {
     k_end = b.create<mlir::arith::MinUIOp>(loc, b.create<mlir::arith::AddIOp>(loc, k_begin, index(chunk)), index(c.k));
   }
   mlir::Value zero_f = b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
-  const auto contract = mlir::arith::FastMathFlagsAttr::get(ctx, mlir::arith::FastMathFlags::contract);
   const int64_t accumulators = cfg.tf32 ? mma_tiles_m * mma_tiles_n * 4 : kMicroM * kMicroN;
   std::vector<mlir::Value> init(accumulators, zero_f);
 
@@ -598,21 +622,7 @@ void Lower(Contraction c, bool split_k, bool tf32) {
         if (cfg.tf32) {
           MmaSteps(lb, l, cfg, a_tile, b_tile, group, in_group, warp_m0, warp_n0, acc);
         } else {
-          std::vector<mlir::Value> rows(kMicroM), cols(kMicroN);
-          for (int64_t i = 0; i < kMicroM; ++i) rows[i] = lb.create<mlir::arith::AddIOp>(l, ty, ci(kThreadsY * i));
-          for (int64_t j = 0; j < kMicroN; ++j) cols[j] = lb.create<mlir::arith::AddIOp>(l, tx, ci(kThreadsX * j));
-          for (int64_t kk = 0; kk < cfg.tk; ++kk) {
-            mlir::Value kv = ci(kk);
-            std::vector<mlir::Value> av(kMicroM), bv(kMicroN);
-            for (int64_t i = 0; i < kMicroM; ++i) av[i] = lb.create<mlir::memref::LoadOp>(l, a_tile, mlir::ValueRange{rows[i], kv});
-            for (int64_t j = 0; j < kMicroN; ++j) bv[j] = lb.create<mlir::memref::LoadOp>(l, b_tile, mlir::ValueRange{kv, cols[j]});
-            for (int64_t i = 0; i < kMicroM; ++i) {
-              for (int64_t j = 0; j < kMicroN; ++j) {
-                mlir::Value p = lb.create<mlir::arith::MulFOp>(l, av[i], bv[j], contract);
-                acc[i * kMicroN + j] = lb.create<mlir::arith::AddFOp>(l, acc[i * kMicroN + j], p, contract);
-              }
-            }
-          }
+          FmaSteps(lb, l, cfg, a_tile, b_tile, tx, ty, acc);
         }
         lb.create<mlir::gpu::BarrierOp>(l);
         acc.insert(acc.end(), next_a.begin(), next_a.end());
