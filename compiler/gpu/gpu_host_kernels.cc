@@ -81,7 +81,30 @@ void Declare(mlir::ModuleOp module, const char* name, LLVM::LLVMFunctionType typ
 // (g + 8, 2t + 1) (PTX ISA, "Matrix fragments for mma.m16n8k8"). Each lane fetches rows g and
 // g + 8 of A and columns 2t, 2t + 1 of B, drops the 13 mantissa bits TF32 does not have (as the
 // tensor cores do), and sums its four outputs in f32.
-absl::Status EmulateMmaTf32(mlir::NVVM::MmaOp mma, LLVM::LLVMFuncOp sreg_fn, LLVM::LLVMFuncOp shfl_fn) {
+// The running thread's lane (its linear index in the block, modulo 32), computed once at the
+// entry of `fn` and kept in `lanes` for its other mma.sync.
+mlir::Value LaneAtEntry(LLVM::LLVMFuncOp fn, LLVM::LLVMFuncOp sreg_fn, std::map<mlir::Operation*, mlir::Value>& lanes) {
+  mlir::Value& lane = lanes[fn.getOperation()];
+  if (lane) return lane;
+  mlir::OpBuilder b = mlir::OpBuilder::atBlockBegin(&fn.getBody().front());
+  const mlir::Location loc = fn.getLoc();
+  mlir::Type i32 = b.getI32Type();
+  auto c32 = [&](int32_t v) -> mlir::Value { return b.create<LLVM::ConstantOp>(loc, i32, b.getI32IntegerAttr(v)); };
+  auto sreg = [&](int32_t which) -> mlir::Value {
+    return b.create<LLVM::CallOp>(loc, sreg_fn, mlir::ValueRange{c32(which)}).getResult();
+  };
+  mlir::Value linear = b.create<LLVM::AddOp>(
+      loc, sreg(emu::kStrataEmuSregTidX),
+      b.create<LLVM::MulOp>(loc, sreg(emu::kStrataEmuSregNtidX),
+                            b.create<LLVM::AddOp>(loc, sreg(emu::kStrataEmuSregTidX + 1),
+                                                  b.create<LLVM::MulOp>(loc, sreg(emu::kStrataEmuSregNtidX + 1),
+                                                                        sreg(emu::kStrataEmuSregTidX + 2)))));
+  lane = b.create<LLVM::URemOp>(loc, linear, c32(32));
+  return lane;
+}
+
+// `lane`: the running thread's (LaneAtEntry).
+absl::Status EmulateMmaTf32(mlir::NVVM::MmaOp mma, mlir::Value lane, LLVM::LLVMFuncOp shfl_fn) {
   const mlir::NVVM::MMAShapeAttr shape = mma.getShapeAttr();
   if (shape.getM() != 16 || shape.getN() != 8 || shape.getK() != 8 || mma.getMultiplicandAPtxType() != mlir::NVVM::MMATypes::tf32 ||
       mma.getMultiplicandBPtxType() != mlir::NVVM::MMATypes::tf32 || mma.getLayoutA() != mlir::NVVM::MMALayout::row ||
@@ -94,17 +117,6 @@ absl::Status EmulateMmaTf32(mlir::NVVM::MmaOp mma, LLVM::LLVMFuncOp sreg_fn, LLV
   const mlir::Location loc = mma.getLoc();
   mlir::Type i32 = b.getI32Type(), f32 = b.getF32Type();
   auto c32 = [&](int64_t v) -> mlir::Value { return b.create<LLVM::ConstantOp>(loc, i32, b.getI32IntegerAttr(static_cast<int32_t>(v))); };
-  auto sreg = [&](int32_t which) -> mlir::Value {
-    return b.create<LLVM::CallOp>(loc, sreg_fn, mlir::ValueRange{c32(which)}).getResult();
-  };
-  // The lane: the thread's linear index in its block, modulo 32.
-  mlir::Value linear = b.create<LLVM::AddOp>(
-      loc, sreg(emu::kStrataEmuSregTidX),
-      b.create<LLVM::MulOp>(loc, sreg(emu::kStrataEmuSregNtidX),
-                            b.create<LLVM::AddOp>(loc, sreg(emu::kStrataEmuSregTidX + 1),
-                                                  b.create<LLVM::MulOp>(loc, sreg(emu::kStrataEmuSregNtidX + 1),
-                                                                        sreg(emu::kStrataEmuSregTidX + 2)))));
-  mlir::Value lane = b.create<LLVM::URemOp>(loc, linear, c32(32));
   mlir::Value g = b.create<LLVM::UDivOp>(loc, lane, c32(4)), t = b.create<LLVM::URemOp>(loc, lane, c32(4));
   // The value `bits` of lane `source` as TF32 (shfl.sync.idx over the whole warp).
   auto fetch = [&](mlir::Value bits, mlir::Value source) -> mlir::Value {
@@ -159,6 +171,7 @@ absl::Status ReplaceNvvmOps(mlir::ModuleOp module) {
   module.walk([&](mlir::Operation* op) {
     if (op->getDialect() && op->getDialect()->getNamespace() == "nvvm") nvvm_ops.push_back(op);
   });
+  std::map<mlir::Operation*, mlir::Value> lanes;  // kernel -> its thread's lane (mma.sync)
   for (mlir::Operation* op : nvvm_ops) {
     mlir::OpBuilder b(op);
     const mlir::Location loc = op->getLoc();
@@ -196,7 +209,8 @@ absl::Status ReplaceNvvmOps(mlir::ModuleOp module) {
       shfl.getResult().replaceAllUsesWith(result);
       op->erase();
     } else if (auto mma = mlir::dyn_cast<mlir::NVVM::MmaOp>(op)) {
-      if (absl::Status s = EmulateMmaTf32(mma, sreg_fn, shfl_fn); !s.ok()) return s;
+      mlir::Value lane = LaneAtEntry(mma->getParentOfType<LLVM::LLVMFuncOp>(), sreg_fn, lanes);
+      if (absl::Status s = EmulateMmaTf32(mma, lane, shfl_fn); !s.ok()) return s;
     } else {
       return UnimplementedAt(
           op, absl::StrCat("GPU emulator: the kernels use ", Describe(op), ", which the emulator does not implement"));
