@@ -24,12 +24,15 @@
 #include "runtime/gpu/cuda_backend.h"
 #include "runtime/gpu/cuda_device.h"
 #include "runtime/session.h"
+#include "tests/graph_text_util.h"
 
 namespace strata {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing_util::NodeText;
+using testing_util::PlaceholderText;
 
 // ---- Device names ----
 
@@ -66,21 +69,6 @@ TEST(ParseDeviceNameTest, MalformedNamesAreErrorsNamingThem) {
 }
 
 // ---- Graphs ----
-
-std::string PlaceholderText(const std::string& name, const std::string& dims) {
-  return absl::StrCat(R"(node { name: ")", name,
-                      R"(" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } )",
-                      R"(attr { key: "shape" value { shape { )", dims, " } } } }\n");
-}
-
-// A node of type T (DT_FLOAT unless given) with `inputs`, on `device` ("" = none).
-std::string NodeText(const std::string& name, const std::string& op, const std::vector<std::string>& inputs,
-                     const std::string& device = "", const std::string& attrs = R"(attr { key: "T" value { type: DT_FLOAT } })") {
-  std::string text = absl::StrCat(R"(node { name: ")", name, R"(" op: ")", op, R"(")");
-  for (const std::string& in : inputs) absl::StrAppend(&text, R"( input: ")", in, R"(")");
-  if (!device.empty()) absl::StrAppend(&text, R"( device: ")", device, R"(")");
-  return absl::StrCat(text, " ", attrs, " }\n");
-}
 
 std::string CastText(const std::string& name, const std::string& input, const char* from, const char* to) {
   return NodeText(name, "Cast", {input}, "",

@@ -21,23 +21,14 @@
 #include "runtime/gpu/cuda_backend.h"
 #include "runtime/session.h"
 #include "tests/gpu_test_util.h"
+#include "tests/graph_text_util.h"
 
 namespace strata {
 namespace {
 
 using Feeds = std::vector<std::pair<std::string, Tensor>>;
-
-std::string Placeholder(const std::string& name) {
-  return absl::StrCat(R"(node { name: ")", name, R"(" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } })", "\n");
-}
-
-// A node with inputs and extra attr text.
-std::string Node(const std::string& name, const std::string& op, const std::vector<std::string>& inputs,
-                 const std::string& attrs = "") {
-  std::string text = absl::StrCat(R"(node { name: ")", name, R"(" op: ")", op, R"(")");
-  for (const std::string& in : inputs) absl::StrAppend(&text, R"( input: ")", in, R"(")");
-  return absl::StrCat(text, " ", attrs, " }\n");
-}
+using testing_util::NodeText;
+using testing_util::PlaceholderText;
 
 std::string BoolAttr(const char* key, bool value) {
   return absl::StrCat(R"(attr { key: ")", key, R"(" value { b: )", value ? "true" : "false", " } }");
@@ -124,8 +115,8 @@ TEST_P(GpuTf32Test, IntegerMatMulsAreExact) {
                         Case{200, 96, 130, false, true}, Case{200, 96, 130, true, true}}) {
     const std::string label = absl::StrCat(c.m, "x", c.k, "x", c.n, " ta=", c.ta, " tb=", c.tb);
     const Shape sa = c.ta ? Shape{c.k, c.m} : Shape{c.m, c.k}, sb = c.tb ? Shape{c.n, c.k} : Shape{c.k, c.n};
-    const std::string graph = Placeholder("a") + Placeholder("b") +
-                              Node("y", "MatMul", {"a", "b"}, BoolAttr("transpose_a", c.ta) + BoolAttr("transpose_b", c.tb));
+    const std::string graph = PlaceholderText("a") + PlaceholderText("b") +
+                              NodeText("y", "MatMul", {"a", "b"}, "", BoolAttr("transpose_a", c.ta) + BoolAttr("transpose_b", c.tb));
     auto [got, want] = Run(graph, {{"a", Integers(sa, 1, 8)}, {"b", Integers(sb, 2, 8)}}, "y");
     ExpectIdentical(label, got, want);
   }
@@ -133,13 +124,14 @@ TEST_P(GpuTf32Test, IntegerMatMulsAreExact) {
 
 TEST_P(GpuTf32Test, IntegerBatchMatMulAndFusedEpilogueAreExact) {
   {
-    const std::string graph = Placeholder("a") + Placeholder("b") + Node("y", "BatchMatMulV2", {"a", "b"});
+    const std::string graph = PlaceholderText("a") + PlaceholderText("b") + NodeText("y", "BatchMatMulV2", {"a", "b"});
     auto [got, want] = Run(graph, {{"a", Integers(Shape{4, 128, 64}, 3, 8)}, {"b", Integers(Shape{4, 64, 96}, 4, 8)}}, "y");
     ExpectIdentical("batch matmul", got, want);
   }
   // Dense + BiasAdd + Relu: the bias and relu computed in the matmul kernel's epilogue.
-  const std::string graph = Placeholder("x") + Placeholder("w") + Placeholder("bias") + Node("mm", "MatMul", {"x", "w"}) +
-                            Node("biased", "BiasAdd", {"mm", "bias"}) + Node("y", "Relu", {"biased"});
+  const std::string graph = PlaceholderText("x") + PlaceholderText("w") + PlaceholderText("bias") +
+                            NodeText("mm", "MatMul", {"x", "w"}) + NodeText("biased", "BiasAdd", {"mm", "bias"}) +
+                            NodeText("y", "Relu", {"biased"});
   auto [got, want] = Run(
       graph, {{"x", Integers(Shape{100, 160}, 5, 8)}, {"w", Integers(Shape{160, 200}, 6, 8)}, {"bias", Integers(Shape{200}, 7, 50)}},
       "y");
@@ -148,10 +140,10 @@ TEST_P(GpuTf32Test, IntegerBatchMatMulAndFusedEpilogueAreExact) {
 
 TEST_P(GpuTf32Test, IntegerConvolutionIsExact) {
   // Conv2D as im2col + the tensor-core matmul: 3x3x16 -> 48 channels over 2 x 15 x 15.
-  const std::string graph = Placeholder("x") + Placeholder("w") +
-                            Node("y", "Conv2D", {"x", "w"},
-                                 R"(attr { key: "strides" value { list { i: 1 i: 1 i: 1 i: 1 } } } )"
-                                 R"(attr { key: "padding" value { s: "SAME" } })");
+  const std::string graph = PlaceholderText("x") + PlaceholderText("w") +
+                            NodeText("y", "Conv2D", {"x", "w"}, "",
+                                     R"(attr { key: "strides" value { list { i: 1 i: 1 i: 1 i: 1 } } } )"
+                                     R"(attr { key: "padding" value { s: "SAME" } })");
   auto [got, want] = Run(graph, {{"x", Integers(Shape{2, 15, 15, 16}, 8, 8)}, {"w", Integers(Shape{3, 3, 16, 48}, 9, 8)}}, "y");
   ExpectIdentical("conv2d", got, want);
 }
@@ -175,7 +167,7 @@ TEST_P(GpuTf32Test, InputsAreRoundedToNearestTiesAway) {
   for (float& v : a.flat<float>()) v = 0;
   for (float& v : b.flat<float>()) v = 1;
   for (int64_t i = 0; i < m; ++i) a.flat<float>()[static_cast<size_t>(i * k)] = cases[i % 6].in;
-  const std::string graph = Placeholder("a") + Placeholder("b") + Node("y", "MatMul", {"a", "b"});
+  const std::string graph = PlaceholderText("a") + PlaceholderText("b") + NodeText("y", "MatMul", {"a", "b"});
   for (bool tf32 : {true, false}) {
     auto [got, want] = Run(graph, {{"a", a}, {"b", b}}, "y", tf32);
     ASSERT_EQ(got.shape(), (Shape{m, n}));
@@ -198,7 +190,7 @@ TEST_P(GpuTf32Test, InputsAreRoundedToNearestTiesAway) {
 TEST_P(GpuTf32Test, RandomValuesStayWithinTheTf32Bound) {
   const int64_t m = 150, k = 500, n = 140;
   const Tensor a = Uniform(Shape{m, k}, 1), b = Uniform(Shape{k, n}, 2);
-  const std::string graph = Placeholder("a") + Placeholder("b") + Node("y", "MatMul", {"a", "b"});
+  const std::string graph = PlaceholderText("a") + PlaceholderText("b") + NodeText("y", "MatMul", {"a", "b"});
   auto [got, want] = Run(graph, {{"a", a}, {"b", b}}, "y");
   ASSERT_EQ(got.shape(), (Shape{m, n}));
   const double unit = std::ldexp(1.0, -10) + std::ldexp(1.0, -22) + 2.0 * static_cast<double>(k) * std::ldexp(1.0, -24);
