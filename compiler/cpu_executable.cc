@@ -58,6 +58,7 @@ absl::Status CpuExecutable::Run(absl::Span<const Tensor> args, std::vector<Tenso
                                                      ", got ", Describe(args[i].dtype(), args[i].shape())));
     }
   }
+  if (absl::Status s = SyncToHost(args); !s.ok()) return s;  // tensors a GPU run left on its device
   std::vector<Tensor> outs;
   outs.reserve(abi.results.size());
   for (const TensorSpec& r : abi.results) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -268,7 +269,46 @@ std::shared_ptr<Buffer> Buffer::Allocate(size_t bytes) {
   return std::shared_ptr<Buffer>(buffer);
 }
 
-Buffer::~Buffer() { std::free(data_); }
+std::shared_ptr<Buffer> Buffer::OnDevice(std::shared_ptr<const DeviceMemory> memory, size_t bytes) {
+  Buffer* buffer = new (std::nothrow) Buffer(nullptr, bytes);
+  if (buffer == nullptr) return nullptr;
+  buffer->device_ = std::move(memory);
+  return std::shared_ptr<Buffer>(buffer);
+}
+
+Buffer::~Buffer() { std::free(data_.load(std::memory_order_relaxed)); }
+
+absl::Status Buffer::SyncToHost() const {
+  if (device_ == nullptr || data_.load(std::memory_order_acquire) != nullptr) return absl::OkStatus();
+  std::lock_guard<std::mutex> lock(copy_mu_);
+  if (data_.load(std::memory_order_acquire) != nullptr) return absl::OkStatus();  // another thread copied
+  const size_t rounded = std::max(kAlignment, (size_ + kAlignment - 1) / kAlignment * kAlignment);
+  void* host = size_ <= kMaxBufferBytes ? std::aligned_alloc(kAlignment, rounded) : nullptr;
+  if (host == nullptr) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("could not allocate ", size_, " bytes of host memory for a tensor on ", device_->device_name()));
+  }
+  if (absl::Status s = device_->CopyToHost(host, size_); !s.ok()) {
+    std::free(host);
+    return absl::Status(s.code(), absl::StrCat("copying a tensor from ", device_->device_name(), " to the host: ", s.message()));
+  }
+  data_.store(host, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+void* Buffer::CopyDown() const {
+  if (absl::Status s = SyncToHost(); !s.ok()) {
+    std::fprintf(stderr, "strata: fatal: %s\n", std::string(s.message()).c_str());
+    std::abort();
+  }
+  return data_.load(std::memory_order_acquire);
+}
+
+absl::Status Buffer::DropDeviceCopy() {
+  if (absl::Status s = SyncToHost(); !s.ok()) return s;
+  device_.reset();
+  return absl::OkStatus();
+}
 
 // ---------------------------------------------------------------------------------------
 // Construction
@@ -301,6 +341,18 @@ absl::StatusOr<Tensor> Tensor::Create(DType dtype, const Shape& shape) {
         absl::StrCat("Could not allocate tensor ", Describe(dtype, shape), " (", n,
                      " elements)"));
   }
+  return t;
+}
+
+Tensor Tensor::OnDevice(DType dtype, const Shape& shape, std::shared_ptr<const DeviceMemory> memory) {
+  Tensor t;
+  int64_t n = 0;
+  if (memory == nullptr || dtype == DT_STRING || !ValidateTensorSpec(dtype, shape, &n).ok()) return t;
+  t.buffer_ = Buffer::OnDevice(std::move(memory), static_cast<size_t>(n) * DTypeSize(dtype));
+  if (t.buffer_ == nullptr) return t;
+  t.dtype_ = dtype;
+  t.shape_ = shape;
+  t.num_elements_ = n;
   return t;
 }
 

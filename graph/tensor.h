@@ -2,14 +2,17 @@
 // Copies share the buffer (like TensorFlow's Tensor); use Clone() for a deep copy.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "graph/device_memory.h"
 #include "graph/dtype.h"
 #include "graph/half.h"
 #include "graph/shape.h"
@@ -20,23 +23,48 @@ namespace tf {
 class TensorProto;
 }
 
-// An aligned heap allocation shared by Tensors.
+// An aligned heap allocation shared by Tensors; or device memory (a value a GPU computed and
+// kept there) whose host copy is made when host code first reads it.
+//
+// A shared buffer is read-only: its tensors are values. That is what lets a device buffer keep
+// its host copy and its device copy both: nothing writes either once the buffer is shared.
 class Buffer {
  public:
   static constexpr size_t kAlignment = 64;
   // Zero-initialized. Returns nullptr only when allocation fails.
   static std::shared_ptr<Buffer> Allocate(size_t bytes);
+  // `bytes` bytes in `memory`; no host memory until data() or SyncToHost() asks for it.
+  static std::shared_ptr<Buffer> OnDevice(std::shared_ptr<const DeviceMemory> memory, size_t bytes);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
 
-  void* data() const { return data_; }
+  // The bytes on the host. A device buffer copies them down on first use; if that copy fails
+  // (the device is lost) the process aborts with the device's message, so code that can return
+  // an error calls SyncToHost() first.
+  void* data() const {
+    void* p = data_.load(std::memory_order_acquire);
+    return p != nullptr || device_ == nullptr ? p : CopyDown();
+  }
   size_t size() const { return size_; }
+
+  // The device memory holding the bytes; null for a host buffer.
+  const DeviceMemory* device_memory() const { return device_.get(); }
+  // Makes the host copy of a device buffer now (once); OK at once for a host buffer.
+  // ResourceExhausted when host memory runs out; the device's error when the copy fails.
+  absl::Status SyncToHost() const;
+  // Syncs, then drops the device copy: the buffer becomes a plain host buffer its owner may
+  // write into. Only for a buffer no one else shares.
+  absl::Status DropDeviceCopy();
 
  private:
   Buffer(void* data, size_t size) : data_(data), size_(size) {}
-  void* data_;
+  void* CopyDown() const;
+
+  mutable std::atomic<void*> data_;
   size_t size_;
+  std::shared_ptr<const DeviceMemory> device_;
+  mutable std::mutex copy_mu_;  // one copy down at a time
 };
 
 class Tensor {
@@ -70,6 +98,9 @@ class Tensor {
   static Tensor FromVector(const std::vector<T>& values) {
     return FromVector<T>(absl::MakeConstSpan(values), Shape{static_cast<int64_t>(values.size())});
   }
+  // A tensor whose value is in device memory (runtime/gpu makes them): see Buffer::OnDevice.
+  // `memory` holds at least the tensor's byte_size() bytes.
+  static Tensor OnDevice(DType dtype, const Shape& shape, std::shared_ptr<const DeviceMemory> memory);
   // DT_STRING tensor (kept for graph constants such as checkpoint names; not computed on).
   static Tensor Strings(std::vector<std::string> values, const Shape& shape);
 
@@ -84,6 +115,12 @@ class Tensor {
   void* raw_data() { return buffer_ ? buffer_->data() : nullptr; }
   const void* raw_data() const { return buffer_ ? buffer_->data() : nullptr; }
   const std::shared_ptr<Buffer>& buffer() const { return buffer_; }
+  // The device memory holding the value (a tensor a GPU run left on its device); null for a
+  // host tensor.
+  const DeviceMemory* device_memory() const { return buffer_ ? buffer_->device_memory() : nullptr; }
+  // Makes sure the value is on the host, returning the error raw_data() would abort on (see
+  // Buffer::data()). OK at once for host tensors.
+  absl::Status SyncToHost() const { return buffer_ ? buffer_->SyncToHost() : absl::OkStatus(); }
 
   // Typed views; T must match dtype() (checked in debug builds and by CheckType()).
   template <typename T>

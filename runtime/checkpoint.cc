@@ -123,6 +123,7 @@ absl::Status SaveCheckpoint(const VariableStore& store, const std::string& path,
                    : absl::NotFoundError(absl::StrCat("no variable named ", name, " has a value in this session"));
     }
     if (t.dtype() == DT_STRING) return absl::UnimplementedError(absl::StrCat("variable ", name, ": string variables cannot be saved"));
+    if (absl::Status s = t.SyncToHost(); !s.ok()) return s;  // a GPU training step left it there
     Put<uint32_t>(out, static_cast<uint32_t>(name.size()));
     out += name;
     Put<int32_t>(out, static_cast<int32_t>(t.dtype()));

@@ -54,11 +54,15 @@ class PartitionedExecutable : public Executable {
     std::vector<Tensor> slots(num_slots_);
     for (int i = 0; i < num_args_; ++i) slots[i] = args[i];
     for (const auto& [slot, value] : constants_) slots[slot] = value;
+    // Between clusters, a GPU cluster's outputs stay on its device: the next GPU cluster reads
+    // them in place, and a CPU cluster copies them down itself (CpuExecutable syncs its arguments).
+    RunOptions cluster_options = options;
+    cluster_options.results_may_stay_on_device = true;
     std::vector<Tensor> cluster_args, cluster_results;
     for (const Cluster& c : clusters_) {
       cluster_args.clear();
       for (Slot s : c.inputs) cluster_args.push_back(slots[s]);
-      if (absl::Status s = c.executable->Run(cluster_args, &cluster_results, options); !s.ok()) return s;
+      if (absl::Status s = c.executable->Run(cluster_args, &cluster_results, cluster_options); !s.ok()) return s;
       if (cluster_results.size() != c.outputs.size()) {
         return absl::InternalError(absl::StrCat("a ", device_names_[c.device], " cluster returned ",
                                                 cluster_results.size(), " results, expected ", c.outputs.size()));
@@ -67,7 +71,14 @@ class PartitionedExecutable : public Executable {
     }
     results->clear();
     results->reserve(results_.size());
-    for (Slot s : results_) results->push_back(slots[s]);
+    for (Slot s : results_) {
+      if (!options.results_may_stay_on_device) {  // brought to the host once per slot
+        absl::StatusOr<Tensor> host = HostOnly(std::move(slots[s]));
+        if (!host.ok()) return host.status();
+        slots[s] = *std::move(host);
+      }
+      results->push_back(slots[s]);
+    }
     return absl::OkStatus();
   }
 

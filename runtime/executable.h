@@ -40,7 +40,32 @@ struct RunOptions {
   ThreadPool* thread_pool = nullptr;
   // The variables state ops read and update; null when the caller has none (no Session).
   VariableStore* variables = nullptr;
+  // A device backend may return results that stay in its memory (Tensor::device_memory()), to
+  // be passed to its next run without a copy: the staged runner asks for this so that a training
+  // step's variables stay on the GPU. Their host copy is made when host code reads them (call
+  // Tensor::SyncToHost() first where an error can be returned). The CPU backends ignore it.
+  bool results_may_stay_on_device = false;
 };
+
+// Makes sure every tensor in `tensors` is on the host (Tensor::SyncToHost): what an executable
+// that reads its arguments' bytes on the host calls first, so that a device tensor's failed copy
+// is an error rather than an abort.
+inline absl::Status SyncToHost(absl::Span<const Tensor> tensors) {
+  for (const Tensor& t : tensors) {
+    if (absl::Status s = t.SyncToHost(); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// `t` as a host tensor with no device copy (what a caller that did not allow device results
+// gets): synced, then its device copy dropped, or a host clone when others share the buffer.
+inline absl::StatusOr<Tensor> HostOnly(Tensor t) {
+  if (t.device_memory() == nullptr) return t;
+  if (absl::Status s = t.SyncToHost(); !s.ok()) return s;
+  if (t.buffer().use_count() > 1) return t.Clone();
+  if (absl::Status s = t.buffer()->DropDeviceCopy(); !s.ok()) return s;
+  return t;
+}
 
 class Executable {
  public:

@@ -28,9 +28,14 @@ using Clock = std::chrono::steady_clock;
 
 // A result is handed out as is when nothing else holds its buffer; otherwise (a constant the
 // executable keeps, a repeated fetch) the caller gets a copy.
-Tensor Owned(Tensor t) {
-  if (t.buffer() != nullptr && t.buffer().use_count() > 1) return t.Clone();
-  return t;
+// A result the caller owns outright: a host tensor sharing its buffer with nothing else (a
+// variable's value, or a tensor left on a GPU, which the caller might write into).
+absl::StatusOr<Tensor> Owned(Tensor t) {
+  if (t.buffer() != nullptr && t.buffer().use_count() > 1) {
+    if (absl::Status s = t.SyncToHost(); !s.ok()) return s;
+    return t.Clone();
+  }
+  return HostOnly(std::move(t));
 }
 
 }  // namespace
@@ -204,6 +209,10 @@ absl::Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& fee
     RunOptions run_options;
     run_options.thread_pool = thread_pool_.get();
     run_options.variables = &variables_;
+    // A staged run (a training step) may leave results on a GPU: those that are only targets'
+    // outputs then never come to the host, and Owned() below brings the fetched ones. A single
+    // compiled call copies its results back itself, in one batch with one synchronize.
+    run_options.results_may_stay_on_device = sg.needs_host_stages;
     if (absl::Status s = plan.executable->Run(args, &results, run_options); !s.ok()) return s;
     if (results.size() != sg.results.size()) {
       return absl::InternalError(absl::StrCat("the ", backend_->name(), " executable returned ", results.size(),
@@ -236,7 +245,9 @@ absl::Status Session::Run(const std::vector<std::pair<std::string, Tensor>>& fee
       outputs->push_back((*outputs)[handed_out[source.index]].Clone());
     } else {
       handed_out[source.index] = static_cast<int>(outputs->size());
-      outputs->push_back(Owned(std::move(results[source.index])));
+      absl::StatusOr<Tensor> owned = Owned(std::move(results[source.index]));
+      if (!owned.ok()) return owned.status();
+      outputs->push_back(*std::move(owned));
     }
   }
   return absl::OkStatus();

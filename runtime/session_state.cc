@@ -74,6 +74,7 @@ absl::StatusOr<tf::GraphDef> Session::Freeze(const std::vector<std::string>& out
     }
     const Tensor value = variables_.Get(VariableName(*var));
     if (!value.valid()) return UninitializedError(*var);
+    if (absl::Status s = value.SyncToHost(); !s.ok()) return s;  // a GPU training step left it there
     tf::NodeDef* c = frozen.add_node();
     c->set_name(n.name());
     // Control inputs of the read (it ran after them) carry over; they are in `needed` only

@@ -166,6 +166,10 @@ absl::Status StagedExecutable::Run(absl::Span<const Tensor> args, std::vector<Te
     return it->second;
   };
 
+  // Cluster results may stay on a GPU: the next cluster reads them in place, and an assigned
+  // variable keeps its new value there for the next step. Host ops sync what they read.
+  RunOptions cluster_options = options;
+  cluster_options.results_may_stay_on_device = true;
   for (size_t s = 0; s < stages_.size(); ++s) {
     const Stage& stage = stages_[s];
     if (!stage.fetches.empty()) {
@@ -184,7 +188,7 @@ absl::Status StagedExecutable::Run(absl::Span<const Tensor> args, std::vector<Te
       if ((*cluster)->executable != nullptr) {
         std::vector<Tensor> cluster_args;
         for (int f : sg.arg_feeds) cluster_args.push_back(feeds[f].second);
-        if (absl::Status st = (*cluster)->executable->Run(cluster_args, &outs, options); !st.ok()) return st;
+        if (absl::Status st = (*cluster)->executable->Run(cluster_args, &outs, cluster_options); !st.ok()) return st;
       }
       for (size_t i = 0; i < stage.fetches.size(); ++i) {
         const FetchSource& src = sg.fetch_sources[i];
@@ -206,6 +210,9 @@ absl::Status StagedExecutable::Run(absl::Span<const Tensor> args, std::vector<Te
         }
         absl::StatusOr<Tensor> v = value_of(name);
         if (!v.ok()) return v.status();
+        // An assigned value is stored as it is, wherever it is; everything else is read here.
+        const bool stored = state_op && (n->op() == "Assign" || n->op() == "AssignVariableOp") && i == 1;
+        if (absl::Status st = stored ? absl::OkStatus() : v->SyncToHost(); !st.ok()) return n->Annotate(st);
         inputs.push_back(*std::move(v));
       }
       absl::StatusOr<std::vector<Tensor>> outs;
@@ -233,6 +240,11 @@ absl::Status StagedExecutable::Run(absl::Span<const Tensor> args, std::vector<Te
   for (const std::string& r : result_names_) {
     absl::StatusOr<Tensor> v = value_of(r);
     if (!v.ok()) return v.status();
+    if (!options.results_may_stay_on_device) {
+      absl::StatusOr<Tensor> host = HostOnly(*std::move(v));
+      if (!host.ok()) return host.status();
+      v = *std::move(host);
+    }
     out.push_back(*std::move(v));
   }
   *results = std::move(out);

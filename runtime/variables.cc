@@ -103,6 +103,9 @@ absl::StatusOr<const Node*> HandleVariable(const Node& n) {
 }
 
 absl::StatusOr<Tensor> AddInto(const Tensor& current, const Tensor& delta, bool subtract) {
+  // Either may be on a GPU (a training step leaves its results there).
+  if (absl::Status s = current.SyncToHost(); !s.ok()) return s;
+  if (absl::Status s = delta.SyncToHost(); !s.ok()) return s;
   absl::StatusOr<Tensor> out = Tensor::Create(current.dtype(), current.shape());
   if (!out.ok()) return out.status();
   const bool known = VisitDType(current.dtype(), [&](auto tag) {

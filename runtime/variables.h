@@ -18,7 +18,10 @@ namespace strata {
 
 class VariableStore {
  public:
-  // The variable's value; an invalid Tensor while it has none (uninitialized).
+  // The variable's value; an invalid Tensor while it has none (uninitialized). After a training
+  // step on a GPU the value is on the device (Tensor::device_memory()), and comes to the host when
+  // first read. Values are shared, not copied: change a variable with Set, never by writing into
+  // the tensor Get returns.
   Tensor Get(const std::string& name) const;
   void Set(const std::string& name, Tensor value);
   std::vector<std::string> Names() const;  // sorted

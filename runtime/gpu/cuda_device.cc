@@ -112,6 +112,25 @@ std::string CudaDevice::Description() const {
   return absl::StrCat(name_, " (sm_", sm_version(), ", ", multiprocessors_, " SMs)");
 }
 
+void CudaDevice::CountHostToDevice(int64_t bytes) const {
+  h2d_copies_.fetch_add(1, std::memory_order_relaxed);
+  h2d_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+void CudaDevice::CountDeviceToHost(int64_t bytes) const {
+  d2h_copies_.fetch_add(1, std::memory_order_relaxed);
+  d2h_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+TransferStats CudaDevice::transfer_stats() const {
+  TransferStats s;
+  s.host_to_device_copies = h2d_copies_.load(std::memory_order_relaxed);
+  s.host_to_device_bytes = h2d_bytes_.load(std::memory_order_relaxed);
+  s.device_to_host_copies = d2h_copies_.load(std::memory_order_relaxed);
+  s.device_to_host_bytes = d2h_bytes_.load(std::memory_order_relaxed);
+  return s;
+}
+
 absl::StatusOr<std::shared_ptr<CudaDevice>> SharedCudaDevice(int ordinal) {
   static std::mutex mu;
   // Never destroyed: executables held by other statics may still use a device during exit,

@@ -3,6 +3,8 @@
 // a caching allocator for its memory.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -12,6 +14,15 @@
 #include "runtime/gpu/cuda_driver.h"
 
 namespace strata::gpu {
+
+// Bytes copied between the host and the device, for tests and benchmarks: what a training step
+// moves shows whether its variables stayed on the device.
+struct TransferStats {
+  int64_t host_to_device_copies = 0;
+  int64_t host_to_device_bytes = 0;
+  int64_t device_to_host_copies = 0;
+  int64_t device_to_host_bytes = 0;
+};
 
 class CudaDevice {
  public:
@@ -46,6 +57,12 @@ class CudaDevice {
   // "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs)"
   std::string Description() const;
 
+  // Every copy the runtime queues between host and device memory counts itself here: the
+  // executables' arguments and results, constants, and device tensors read on the host.
+  void CountHostToDevice(int64_t bytes) const;
+  void CountDeviceToHost(int64_t bytes) const;
+  TransferStats transfer_stats() const;
+
  private:
   CudaDevice() = default;
 
@@ -59,6 +76,7 @@ class CudaDevice {
   int cc_minor_ = 0;
   int multiprocessors_ = 0;
   std::unique_ptr<CachingAllocator> allocator_;
+  mutable std::atomic<int64_t> h2d_copies_{0}, h2d_bytes_{0}, d2h_copies_{0}, d2h_bytes_{0};
 };
 
 // The process-wide device `ordinal`, opened on first use and shared by every GPU executable so

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "runtime/gpu/device_tensor.h"
 #include "runtime/gpu/gpu_program_validation.h"
 
 namespace strata::gpu {
@@ -124,6 +125,7 @@ absl::Status GpuExecutable::UploadConstants() {
           !s.ok()) {
         return s;
       }
+      device_->CountHostToDevice(b.bytes);
       uploaded_any = true;
     }
   }
@@ -161,6 +163,8 @@ class RunBuffers {
     owned_.push_back(*ptr);
     return *ptr;
   }
+  // Hands `ptr` to the caller (a result that stays on the device): not freed with the run's.
+  void Release(CUdeviceptr ptr) { owned_.erase(std::find(owned_.begin(), owned_.end(), ptr)); }
   absl::Status Synchronize() {
     synchronized_ = true;  // even on error: a failed synchronize is not retried
     return device_.Synchronize();
@@ -175,7 +179,7 @@ class RunBuffers {
 }  // namespace
 
 absl::Status GpuExecutable::Run(absl::Span<const Tensor> args, std::vector<Tensor>* results,
-                                const RunOptions& /*options*/) const {
+                                const RunOptions& options) const {
   results->clear();
   if (args.size() != program_.arg_buffers.size()) {
     return absl::InvalidArgumentError(absl::StrCat("GPU program '", program_.name, "' takes ",
@@ -193,14 +197,19 @@ absl::Status GpuExecutable::Run(absl::Span<const Tensor> args, std::vector<Tenso
   const CUstream stream = device_->stream();
   if (absl::Status s = device_->MakeCurrent(); !s.ok()) return s;
 
-  RunBuffers run(*device_);
+  // Arguments already in this device's memory (results an earlier run left there) are read in
+  // place: the kernels never write their arguments.
   std::vector<CUdeviceptr> ptrs(program_.buffers.size(), 0);
+  for (size_t i = 0; i < args.size(); ++i) ptrs[program_.arg_buffers[i]] = AddressOn(args[i], *device_);
+
+  RunBuffers run(*device_);
   for (size_t i = 0; i < program_.buffers.size(); ++i) {
     const GpuBuffer& b = program_.buffers[i];
     if (b.kind == GpuBuffer::Kind::kConstant) {
       ptrs[i] = constant_ptrs_[i];
       continue;
     }
+    if (ptrs[i] != 0) continue;  // a device-resident argument
     absl::StatusOr<CUdeviceptr> ptr = run.Allocate(b.bytes);
     if (!ptr.ok()) {
       return absl::Status(ptr.status().code(),
@@ -211,12 +220,14 @@ absl::Status GpuExecutable::Run(absl::Span<const Tensor> args, std::vector<Tenso
   }
   for (size_t i = 0; i < args.size(); ++i) {
     const int b = program_.arg_buffers[i];
-    if (program_.buffers[b].bytes == 0) continue;
+    if (program_.buffers[b].bytes == 0 || AddressOn(args[i], *device_) != 0) continue;
+    if (absl::Status s = args[i].SyncToHost(); !s.ok()) return s;  // a tensor on another device
     if (absl::Status s = d.Check(d.cuMemcpyHtoDAsync(ptrs[b], args[i].raw_data(), program_.buffers[b].bytes, stream),
                                  absl::StrCat("cuMemcpyHtoDAsync(argument ", i, ")"));
         !s.ok()) {
       return s;
     }
+    device_->CountHostToDevice(program_.buffers[b].bytes);
   }
 
   // Kernel parameters: one 8-byte slot per argument (a device pointer or an int64), and the
@@ -269,13 +280,21 @@ absl::Status GpuExecutable::Run(absl::Span<const Tensor> args, std::vector<Tenso
     }
   }
 
-  // Every result is read back from its device buffer, whatever its kind: a fetched feed or
-  // constant comes back as a copy, and never shares memory with the caller's tensors.
-  std::vector<Tensor> out;
-  out.reserve(program_.result_buffers.size());
+  // A result in a buffer of its own may stay on the device when the caller allows it; every
+  // other result is read back, whatever its kind: a fetched feed or constant comes back as a
+  // copy, and never shares memory with the caller's tensors.
+  std::vector<Tensor> out(program_.result_buffers.size());
+  std::vector<int> kept;  // results whose buffer stays on the device (a second fetch of it is copied)
   for (size_t i = 0; i < program_.result_buffers.size(); ++i) {
     const int b = program_.result_buffers[i];
     const GpuBuffer& buffer = program_.buffers[b];
+    const bool stays = options.results_may_stay_on_device && buffer.kind == GpuBuffer::Kind::kResult &&
+                       buffer.bytes > 0 &&
+                       std::none_of(kept.begin(), kept.end(), [&](int k) { return program_.result_buffers[k] == b; });
+    if (stays) {
+      kept.push_back(static_cast<int>(i));
+      continue;
+    }
     absl::StatusOr<Tensor> tensor = Tensor::Create(buffer.dtype, buffer.shape);
     if (!tensor.ok()) return tensor.status();
     if (buffer.bytes > 0) {
@@ -284,8 +303,9 @@ absl::Status GpuExecutable::Run(absl::Span<const Tensor> args, std::vector<Tenso
           !s.ok()) {
         return s;
       }
+      device_->CountDeviceToHost(buffer.bytes);
     }
-    out.push_back(std::move(*tensor));
+    out[i] = std::move(*tensor);
   }
   // The check flags come back with the results, so one synchronize covers both.
   std::vector<int64_t> flags(program_.checks.size(), 0);
@@ -306,6 +326,14 @@ absl::Status GpuExecutable::Run(absl::Span<const Tensor> args, std::vector<Tenso
       return absl::InvalidArgumentError(
           absl::StrReplaceAll(program_.checks[i].message, {{"{}", absl::StrCat(flags[i])}}));
     }
+  }
+  for (int i : kept) {
+    const int b = program_.result_buffers[i];
+    const GpuBuffer& buffer = program_.buffers[b];
+    run.Release(ptrs[b]);
+    out[i] = Tensor::OnDevice(buffer.dtype, buffer.shape,
+                              std::make_shared<CudaDeviceMemory>(device_, ptrs[b], buffer.bytes));
+    if (!out[i].valid()) return absl::ResourceExhaustedError(absl::StrCat("keeping result ", i, " on the device"));
   }
   *results = std::move(out);
   return absl::OkStatus();

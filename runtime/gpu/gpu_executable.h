@@ -36,7 +36,9 @@ class GpuExecutable : public Executable {
   ~GpuExecutable() override;
 
   // args must match the program's argument buffers in dtype and shape (InvalidArgument naming
-  // the argument otherwise). `options` is unused: the GPU needs no host threads.
+  // the argument otherwise). Arguments already on this device (device_tensor.h) are used in
+  // place; with options.results_may_stay_on_device, results are left on the device as such
+  // tensors. Other options are unused: the GPU needs no host threads.
   absl::Status Run(absl::Span<const Tensor> args, std::vector<Tensor>* results,
                    const RunOptions& options = {}) const override;
   // The program: buffers, steps and the PTX.

@@ -204,6 +204,7 @@ class ReferenceExecutable : public Executable {
     if (args.size() != args_.size()) {
       return absl::InvalidArgumentError(absl::StrCat("expected ", args_.size(), " arguments, got ", args.size()));
     }
+    if (absl::Status s = SyncToHost(args); !s.ok()) return s;  // tensors a GPU run left on its device
     std::vector<std::pair<Output, Tensor>> feeds;
     for (size_t i = 0; i < args.size(); ++i) feeds.emplace_back(args_[i], args[i]);
     absl::StatusOr<std::vector<Tensor>> r = Evaluate(*graph_, feeds, results_);

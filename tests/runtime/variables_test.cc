@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "graph/device_memory.h"
 #include "graph/graph_def_io.h"
 #include "gtest/gtest.h"
 #include "runtime/backends.h"
@@ -95,6 +96,37 @@ TEST_P(VariablesTest, AssigningAWrongShapeOrDtypeIsAnError) {
   EXPECT_THAT(std::string(st.message()), HasSubstr("node 'set' (Assign): Shapes [2] and [3] are incompatible"));
   // The failed assignment left the variable uninitialized.
   EXPECT_EQ(s->Run({}, {"w"}, &out).code(), absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(s->Run({{"v", Tensor::FromVector<float>({5, 6})}}, {}, {"set"}, &out).ok());
+  ASSERT_TRUE(s->Run({}, {"w"}, &out).ok());
+  EXPECT_THAT(Floats(out[0]), ElementsAre(5, 6));
+}
+
+// A value a GPU left on its device whose copy to the host fails (the device was lost): every
+// host use of it is an error naming the device, not an abort.
+class LostDeviceMemory : public DeviceMemory {
+ public:
+  const void* device() const override { return this; }
+  uint64_t address() const override { return 0x1000; }
+  std::string device_name() const override { return "GPU:3"; }
+  absl::Status CopyToHost(void*, size_t) const override {
+    return absl::InternalError("cuMemcpyDtoHAsync: CUDA_ERROR_ECC_UNCORRECTABLE");
+  }
+};
+
+TEST_P(VariablesTest, AValueThatCannotLeaveItsDeviceIsAnErrorEverywhere) {
+  std::unique_ptr<Session> s = NewSession();
+  s->variables().Set("w", Tensor::OnDevice(DT_FLOAT, Shape{2}, std::make_shared<LostDeviceMemory>()));
+  std::vector<Tensor> out;
+  const absl::Status computed = s->Run({{"x", Tensor::FromVector<float>({1, 1})}}, {"y"}, &out);  // a cluster's argument
+  const absl::Status fetched = s->Run({}, {"w"}, &out);
+  const absl::Status added = s->Run({}, {}, {"inc"}, &out);  // read on the host
+  const absl::Status saved = s->Save(::testing::TempDir() + "/lost_device.ckpt");
+  for (const absl::Status& st : {computed, fetched, added, saved}) {
+    EXPECT_EQ(st.code(), absl::StatusCode::kInternal) << st;
+    EXPECT_THAT(std::string(st.message()), HasSubstr("copying a tensor from GPU:3 to the host")) << st;
+    EXPECT_THAT(std::string(st.message()), HasSubstr("CUDA_ERROR_ECC_UNCORRECTABLE")) << st;
+  }
+  // Assigning a new value replaces it.
   ASSERT_TRUE(s->Run({{"v", Tensor::FromVector<float>({5, 6})}}, {}, {"set"}, &out).ok());
   ASSERT_TRUE(s->Run({}, {"w"}, &out).ok());
   EXPECT_THAT(Floats(out[0]), ElementsAre(5, 6));
