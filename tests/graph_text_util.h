@@ -8,12 +8,12 @@
 
 namespace strata::testing_util {
 
-// A float32 Placeholder; `dims` is the body of its shape attr ("dim { size: 4 }"), by default an
-// unknown rank (any fed shape).
-inline std::string PlaceholderText(const std::string& name, const std::string& dims = "unknown_rank: true") {
-  return absl::StrCat(R"(node { name: ")", name,
-                      R"(" op: "Placeholder" attr { key: "dtype" value { type: DT_FLOAT } } )",
-                      R"(attr { key: "shape" value { shape { )", dims, " } } } }\n");
+// A Placeholder of `dtype` (as GraphDef text spells it); `dims` is the body of its shape attr
+// ("dim { size: 4 }"), by default an unknown rank (any fed shape).
+inline std::string PlaceholderText(const std::string& name, const std::string& dims = "unknown_rank: true",
+                                   const std::string& dtype = "DT_FLOAT") {
+  return absl::StrCat(R"(node { name: ")", name, R"(" op: "Placeholder" attr { key: "dtype" value { type: )", dtype,
+                      " } } ", R"(attr { key: "shape" value { shape { )", dims, " } } } }\n");
 }
 
 // A node with `inputs`, on `device` ("" = none), with `attrs` (by default T = DT_FLOAT).

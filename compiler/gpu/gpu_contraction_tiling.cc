@@ -62,12 +62,28 @@ struct Contraction {
   mlir::Operation* init_copy = nullptr;
 };
 
-bool IsF32Memref(mlir::Value v) {
+mlir::Type ElementType(mlir::Value memref) { return mlir::cast<mlir::MemRefType>(memref.getType()).getElementType(); }
+
+bool IsStaticMemrefOf(mlir::Value v, bool (*element)(mlir::Type)) {
   auto t = mlir::dyn_cast<mlir::MemRefType>(v.getType());
-  return t && t.hasStaticShape() && t.getElementType().isF32();
+  return t && t.hasStaticShape() && element(t.getElementType());
+}
+bool IsF32(mlir::Type t) { return t.isF32(); }
+// What the kernels widen to f32 as they stage it. Every f16 and bf16 value is also a TF32
+// value (10 and 7 mantissa bits, exponents in range), so they go through the tensor cores
+// exactly: the products and f32 sums a native f16 mma.sync would make.
+bool IsHalfFloat(mlir::Type t) { return t.isF16() || t.isBF16(); }
+bool IsOperandFloat(mlir::Type t) { return t.isF32() || IsHalfFloat(t); }
+
+// `v` is `arg`, or arith.extf of it (a 16-bit float input widened to the f32 accumulator).
+bool IsWidened(mlir::Value v, mlir::Value arg) {
+  if (v == arg) return true;
+  auto ext = v.getDefiningOp<mlir::arith::ExtFOp>();
+  return ext && ext.getIn() == arg;
 }
 
-// The body is yield(acc + x * y) (either operand order) with x, y the two inputs.
+// The body is yield(acc + x * y) (either operand order) with x, y the two inputs, each possibly
+// widened by an arith.extf.
 bool IsMulAddBody(mlir::linalg::LinalgOp op) {
   mlir::Block* body = op.getBlock();
   if (!body || body->getNumArguments() != 3) return false;
@@ -81,9 +97,13 @@ bool IsMulAddBody(mlir::linalg::LinalgOp op) {
   auto mul = other.getDefiningOp<mlir::arith::MulFOp>();
   if (!mul) return false;
   mlir::Value x = body->getArgument(0), y = body->getArgument(1);
-  if (!((mul.getLhs() == x && mul.getRhs() == y) || (mul.getLhs() == y && mul.getRhs() == x))) return false;
+  if (!((IsWidened(mul.getLhs(), x) && IsWidened(mul.getRhs(), y)) ||
+        (IsWidened(mul.getLhs(), y) && IsWidened(mul.getRhs(), x)))) {
+    return false;
+  }
   // Nothing else in the body.
-  return std::distance(body->begin(), body->end()) == 3;
+  const auto widenings = std::distance(body->getOps<mlir::arith::ExtFOp>().begin(), body->getOps<mlir::arith::ExtFOp>().end());
+  return std::distance(body->begin(), body->end()) == 3 + widenings;
 }
 
 std::optional<Contraction> Match(mlir::linalg::LinalgOp op) {
@@ -91,9 +111,9 @@ std::optional<Contraction> Match(mlir::linalg::LinalgOp op) {
   Contraction c;
   c.op = op;
   mlir::OpOperand* out = op.getDpsInitOperand(0);
-  if (!IsF32Memref(out->get())) return std::nullopt;
+  if (!IsStaticMemrefOf(out->get(), IsF32)) return std::nullopt;
   for (mlir::OpOperand* in : op.getDpsInputOperands()) {
-    if (!IsF32Memref(in->get())) return std::nullopt;
+    if (!IsStaticMemrefOf(in->get(), IsOperandFloat)) return std::nullopt;
   }
   if (!IsMulAddBody(op)) return std::nullopt;
   c.ranges = op.getStaticLoopRanges();
@@ -583,8 +603,10 @@ void Lower(Contraction c, bool split_k, bool tf32) {
         dims[dim] = lb.create<mlir::arith::MinUIOp>(l, g, ci(bound - 1));
       }
       mlir::Value v = lb.create<mlir::memref::LoadOp>(l, st.src->buffer, ApplyMap(lb, l, st.src->map, dims));
+      const bool half = IsHalfFloat(v.getType());
+      if (half) v = lb.create<mlir::arith::ExtFOp>(l, f32, v);
       if (in) v = lb.create<mlir::arith::SelectOp>(l, in, v, zero_f);
-      if (cfg.tf32) v = RoundToTf32(lb, l, v);
+      if (cfg.tf32 && !half) v = RoundToTf32(lb, l, v);  // a widened half is a TF32 value already
       values.push_back(v);
     }
     return values;
@@ -782,7 +804,11 @@ absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_
     FindConstantInit(*c);  // before any rewrite: the writers are still the original ops
     found.push_back(*c);
   }
-  for (const Contraction& c : found) Lower(c, split_k, tf32);
+  for (const Contraction& c : found) {
+    // 16-bit float operands take the tensor cores whatever `tf32` says: they lose nothing there.
+    const bool halves = IsHalfFloat(ElementType(c.a->get())) && IsHalfFloat(ElementType(c.b->get()));
+    Lower(c, split_k, tf32 || halves);
+  }
   // Temps that are only filled any more (their copies, contractions and epilogue readers are
   // gone): dropped.
   if (found.empty()) return absl::OkStatus();

@@ -1,5 +1,5 @@
 // Matmul-like contractions (linalg.matmul, linalg.batch_matmul and generics of the same shape:
-// C[b, m, n] += A[b, m, k] * B[b, k, n] in f32, any operand layout the indexing maps express)
+// C[b, m, n] += A[b, m, k] * B[b, k, n] in f32 (A and B also f16/bf16), any operand layout the indexing maps express)
 // tiled through shared memory: one block of 256 threads per 64x64 tile of C (grid x = N tiles,
 // y = M tiles, z = batch x K splits, see split_k below), the K loop in steps of 16 with the
 // 64x16 A tile and the 16x64 B tile staged through workgroup memory (guarded loads that fill zeros past the edges), gpu.barrier
@@ -37,6 +37,11 @@ inline constexpr int64_t kContractionThreads = 256;  // 16 x 16 threads, 4 x 4 o
 // N is at most 64) per block of 8 warps, K 32 per shared-memory step, the operands rounded to
 // TF32 (10 mantissa bits, to nearest) as they are staged, and each warp's 64 x 32 part of C
 // accumulated in f32 by mma.sync.m16n8k8 (sm_80+).
+// Float16 and bfloat16 operands (MatMul on halves: f32 accumulation, linalg's extf of each input)
+// are widened to f32 as they are staged. When both are 16-bit, the tensor-core kernel is used
+// whatever `tf32` says: those values are TF32 values, so nothing is rounded, and the products and
+// sums are what a native f16 mma.sync would compute (loads are half the bytes; the instruction
+// is the TF32 one, at half the f16 rate).
 absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim, bool split_k, bool tf32);
 
 }  // namespace strata::gpu

@@ -776,12 +776,45 @@ TEST_P(GpuTiledMlpTest, Tf32TensorCoreTiles) {
     const std::string kernel = EntryText(p->ptx, tiled[0]->kernel);
     EXPECT_EQ(Count(kernel, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32"), c.mma) << c.m;
     EXPECT_EQ(Count(kernel, "fma.rn.f32"), 0) << "the products go to the tensor cores";
+    EXPECT_GT(Count(kernel, "-8192;"), 0) << "f32 operands are rounded to TF32 (mask 0xFFFFE000)";
     EXPECT_EQ(SharedBytes(kernel), c.shared);
     const std::string ptxas = FindPtxas();
     if (ptxas.empty()) continue;
     const std::string report = PtxasVerbose(ptxas, p->ptx, arch, absl::StrCat("tf32_", c.m, "_", arch));
     ASSERT_FALSE(report.empty()) << "ptxas rejected the TF32 kernel for " << arch;
     EXPECT_THAT(report, HasSubstr(" 0 bytes spill stores"));
+  }
+}
+
+// Float16 and bfloat16 MatMuls take the tensor cores without allow_tf32 (their values are TF32
+// values: nothing is rounded), loading 16-bit elements and widening them as they are staged.
+TEST_P(GpuTiledMlpTest, HalfOperandsTakeTheTensorCores) {
+  const std::string arch = GetParam();
+  for (DType dtype : {DT_HALF, DT_BFLOAT16}) {
+    GraphBuilder g;
+    Feeds feeds;
+    Output a = Feed(g, feeds, "a", *Rand(Shape({256, 128}), 1).Cast(dtype));
+    Output b = Feed(g, feeds, "b", *Rand(Shape({128, 256}), 2).Cast(dtype));
+    absl::StatusOr<gpu::GpuProgram> p =
+        CompileWith(g, feeds, {g.Add("mm", "MatMul", {a, b}, A({{"T", MakeAttr(dtype)}}))}, Tiled(arch));
+    ASSERT_TRUE(p.ok()) << p.status();
+    ExpectWellFormed(*p, arch);
+    std::vector<const gpu::GpuLaunch*> tiled = TiledLaunches(*p);
+    ASSERT_EQ(tiled.size(), 1u) << DTypeName(dtype);
+    EXPECT_EQ(tiled[0]->grid[0], 2u);
+    EXPECT_EQ(tiled[0]->grid[1], 2u);
+    const std::string kernel = EntryText(p->ptx, tiled[0]->kernel);
+    EXPECT_EQ(Count(kernel, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32"), 64) << DTypeName(dtype);
+    EXPECT_EQ(Count(kernel, "fma.rn.f32"), 0) << DTypeName(dtype);
+    // The TF32 rounding masks the 13 low mantissa bits (0xFFFFE000); a widened half has none.
+    EXPECT_EQ(Count(kernel, "-8192;"), 0) << DTypeName(dtype) << ": nothing is rounded";
+    EXPECT_GT(Count(kernel, "ld.global.nc.b16") + Count(kernel, "ld.global.nc.u16") + Count(kernel, "ld.global.b16") +
+                  Count(kernel, "ld.global.u16"),
+              0)
+        << DTypeName(dtype) << ": the operands are read as 16-bit elements";
+    const std::string ptxas = FindPtxas();
+    if (ptxas.empty()) continue;
+    EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, absl::StrCat("half_mm_", DTypeName(dtype), "_", arch)));
   }
 }
 

@@ -1,0 +1,200 @@
+// Float16 and bfloat16 contractions on the GPU's tensor cores (gpu_contraction_tiling.h: the
+// operands are widened to f32 as they are staged, which is exact, so they need no allow_tf32),
+// on the GPU ("gpu", skipped without one) and on the GPU emulator ("gpu-emu"), against the "cpu"
+// backend, which also multiplies halves with f32 sums:
+//  - integer-valued inputs make exact f32 sums on both sides, so the results, rounded once to
+//    the 16-bit type, must be the CPU's bit for bit: partial tiles, split K, transposed and
+//    batched operands, a fused bias + relu epilogue, and a convolution;
+//  - random inputs agree to within the last bit of the 16-bit result (the sums differ only in
+//    their order).
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "graph/graph_def_io.h"
+#include "gtest/gtest.h"
+#include "runtime/gpu/cuda_backend.h"
+#include "runtime/session.h"
+#include "tests/gpu_test_util.h"
+#include "tests/graph_text_util.h"
+
+namespace strata {
+namespace {
+
+using Feeds = std::vector<std::pair<std::string, Tensor>>;
+using testing_util::NodeText;
+using testing_util::PlaceholderText;
+
+// Integers in [-range, range] as `dtype`, a different sequence per seed.
+Tensor Integers(DType dtype, const Shape& shape, unsigned seed, int range) {
+  Tensor t(DT_FLOAT, shape);
+  auto f = t.flat<float>();
+  for (size_t i = 0; i < f.size(); ++i) {
+    f[i] = static_cast<float>(static_cast<int64_t>((i * 2654435761u + seed * 40503u) % (2 * range + 1)) - range);
+  }
+  return *t.Cast(dtype);
+}
+
+// Values in [-1, 1) as `dtype`.
+Tensor Uniform(DType dtype, const Shape& shape, unsigned seed) {
+  Tensor t(DT_FLOAT, shape);
+  auto f = t.flat<float>();
+  uint64_t state = 0x9E3779B97F4A7C15ull * (seed + 1);
+  for (size_t i = 0; i < f.size(); ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    f[i] = static_cast<float>(static_cast<double>(state >> 11) / 9007199254740992.0 * 2 - 1);
+  }
+  return *t.Cast(dtype);
+}
+
+std::string TypeAttr(const char* key, DType dtype) {
+  return absl::StrCat(R"(attr { key: ")", key, R"(" value { type: )", dtype == DT_HALF ? "DT_HALF" : "DT_BFLOAT16", " } }");
+}
+std::string BoolAttr(const char* key, bool value) {
+  return absl::StrCat(R"(attr { key: ")", key, R"(" value { b: )", value ? "true" : "false", " } }");
+}
+
+class GpuHalfMatMulTest : public ::testing::TestWithParam<std::tuple<std::string, DType>> {
+ protected:
+  void SetUp() override { testing_util::SkipWithoutTheGpu(backend()); }
+  const std::string& backend() const { return std::get<0>(GetParam()); }
+  DType dtype() const { return std::get<1>(GetParam()); }
+  std::string Placeholder(const std::string& name) const {
+    return PlaceholderText(name, "unknown_rank: true", dtype() == DT_HALF ? "DT_HALF" : "DT_BFLOAT16");
+  }
+
+  // {gpu, cpu} outputs of `fetch` (allow_tf32 off on both). The GPU side may not fall back.
+  std::pair<Tensor, Tensor> Run(const std::string& graph_text, const Feeds& feeds, const std::string& fetch) {
+    absl::StatusOr<tf::GraphDef> def = ParseGraphDefText(graph_text);
+    EXPECT_TRUE(def.ok()) << def.status();
+    if (!def.ok()) return {};
+    absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> backend = gpu::CreateGpuBackend(this->backend());
+    EXPECT_TRUE(backend.ok()) << backend.status();
+    if (!backend.ok()) return {};
+    std::shared_ptr<gpu::CudaBackend> cuda = *std::move(backend);
+    SessionOptions gpu_options, cpu_options;
+    gpu_options.custom_backend = cuda;
+    cpu_options.backend = "cpu";
+    Session gpu(*def, gpu_options), cpu(*def, cpu_options);
+    std::vector<Tensor> got, want;
+    absl::Status g = gpu.Run(feeds, {fetch}, &got);
+    EXPECT_TRUE(g.ok()) << g;
+    absl::Status c = cpu.Run(feeds, {fetch}, &want);
+    EXPECT_TRUE(c.ok()) << c;
+    for (const gpu::CpuFallback& f : cuda->cpu_fallbacks()) ADD_FAILURE() << f.request << " ran on the CPU: " << f.reason;
+    if (got.size() != 1 || want.size() != 1) return {};
+    EXPECT_EQ(got[0].dtype(), dtype());
+    EXPECT_EQ(got[0].shape(), want[0].shape());
+    return {got[0], want[0]};
+  }
+
+  static std::vector<float> Floats(const Tensor& t) {
+    absl::StatusOr<Tensor> f = t.Cast(DT_FLOAT);
+    return f.ok() ? std::vector<float>(f->flat<float>().begin(), f->flat<float>().end()) : std::vector<float>{};
+  }
+
+  // Every element equal; the first 5 that are not are reported.
+  static void ExpectIdentical(const std::string& label, const Tensor& got, const Tensor& want) {
+    const std::vector<float> g = Floats(got), w = Floats(want);
+    ASSERT_EQ(g.size(), w.size()) << label;
+    int bad = 0;
+    for (size_t i = 0; i < g.size(); ++i) {
+      if (g[i] != w[i] && ++bad <= 5) ADD_FAILURE() << label << "[" << i << "]: gpu " << g[i] << ", cpu " << w[i];
+    }
+    EXPECT_EQ(bad, 0) << label << ": " << bad << " of " << g.size() << " elements differ";
+    EXPECT_TRUE(got.Equals(want) || bad > 0) << label << ": equal values, different bits";
+  }
+};
+
+// Products of integers in [-8, 8] summed over K <= 784 are exact in f32 on both sides; each
+// result is then rounded once to the 16-bit type.
+TEST_P(GpuHalfMatMulTest, IntegerMatMulsAreExact) {
+  struct Case {
+    int64_t m, k, n;
+    bool ta, tb;
+  };
+  // Partial tiles, split K, tiles that divide every dimension with both operands transposed
+  // (no bounds checks), one transposed operand with partial tiles.
+  for (const Case& c : {Case{130, 70, 50, false, false}, Case{64, 784, 512, false, false},
+                        Case{256, 128, 256, true, true}, Case{200, 96, 130, false, true}}) {
+    const std::string label = absl::StrCat(DTypeName(dtype()), " ", c.m, "x", c.k, "x", c.n, " ta=", c.ta, " tb=", c.tb);
+    const Shape sa = c.ta ? Shape{c.k, c.m} : Shape{c.m, c.k}, sb = c.tb ? Shape{c.n, c.k} : Shape{c.k, c.n};
+    const std::string graph = Placeholder("a") + Placeholder("b") +
+                              NodeText("y", "MatMul", {"a", "b"}, "",
+                                       TypeAttr("T", dtype()) + BoolAttr("transpose_a", c.ta) + BoolAttr("transpose_b", c.tb));
+    auto [got, want] = Run(graph, {{"a", Integers(dtype(), sa, 1, 8)}, {"b", Integers(dtype(), sb, 2, 8)}}, "y");
+    ExpectIdentical(label, got, want);
+  }
+}
+
+TEST_P(GpuHalfMatMulTest, IntegerBatchMatMulAndFusedEpilogueAreExact) {
+  const std::string bmm = Placeholder("a") + Placeholder("b") +
+                          NodeText("y", "BatchMatMulV2", {"a", "b"}, "", TypeAttr("T", dtype()));
+  auto [got, want] = Run(bmm, {{"a", Integers(dtype(), {3, 70, 96}, 3, 8)}, {"b", Integers(dtype(), {3, 96, 90}, 4, 8)}}, "y");
+  ExpectIdentical("BatchMatMulV2 3x70x96x90", got, want);
+
+  const std::string dense = Placeholder("x") + Placeholder("w") + Placeholder("bias") +
+                            NodeText("mm", "MatMul", {"x", "w"}, "", TypeAttr("T", dtype())) +
+                            NodeText("biased", "BiasAdd", {"mm", "bias"}, "", TypeAttr("T", dtype())) +
+                            NodeText("y", "Relu", {"biased"}, "", TypeAttr("T", dtype()));
+  auto [dgot, dwant] = Run(dense,
+                           {{"x", Integers(dtype(), {64, 200}, 5, 6)},
+                            {"w", Integers(dtype(), {200, 150}, 6, 6)},
+                            {"bias", Integers(dtype(), {150}, 7, 40)}},
+                           "y");
+  ExpectIdentical("Dense 64x200x150 + BiasAdd + Relu", dgot, dwant);
+}
+
+TEST_P(GpuHalfMatMulTest, IntegerConvolutionIsExact) {
+  // 3x3x16 -> 48 channels over 2 x 15 x 15. The op's lowering widens the input and the filter to
+  // f32 before the convolution, so this runs im2col + the f32 kernel (not the tensor cores).
+  const std::string graph = Placeholder("x") + Placeholder("w") +
+                            NodeText("y", "Conv2D", {"x", "w"}, "",
+                                     TypeAttr("T", dtype()) + R"(attr { key: "strides" value { list { i: 1 i: 1 i: 1 i: 1 } } } )"
+                                     R"(attr { key: "padding" value { s: "SAME" } })");
+  auto [got, want] =
+      Run(graph, {{"x", Integers(dtype(), {2, 15, 15, 16}, 8, 8)}, {"w", Integers(dtype(), {3, 3, 16, 48}, 9, 8)}}, "y");
+  ExpectIdentical("conv2d", got, want);
+}
+
+// Random operands: the products are exact on both sides and the f32 sums differ only in order
+// (each within K 2^-24 sum_k |a||b| of the exact sum), so the 16-bit results are at most one
+// step of the 16-bit type apart, plus twice that f32 error.
+TEST_P(GpuHalfMatMulTest, RandomValuesAgreeToTheLastBit) {
+  constexpr int64_t kM = 150, kK = 500, kN = 140;
+  const Tensor a = Uniform(dtype(), {kM, kK}, 1), b = Uniform(dtype(), {kK, kN}, 2);
+  const std::string graph = Placeholder("a") + Placeholder("b") + NodeText("y", "MatMul", {"a", "b"}, "", TypeAttr("T", dtype()));
+  auto [got, want] = Run(graph, {{"a", a}, {"b", b}}, "y");
+  const std::vector<float> g = Floats(got), w = Floats(want), fa = Floats(a), fb = Floats(b);
+  ASSERT_EQ(g.size(), static_cast<size_t>(kM * kN));
+  const int mantissa_bits = dtype() == DT_HALF ? 10 : 7;
+  int differ = 0;
+  for (int64_t i = 0; i < kM; ++i) {
+    for (int64_t j = 0; j < kN; ++j) {
+      double magnitude = 0;
+      for (int64_t k = 0; k < kK; ++k) magnitude += std::fabs(fa[i * kK + k] * fb[k * kN + j]);
+      const size_t e = i * kN + j;
+      const double step = std::ldexp(1.0, std::ilogb(std::max(std::fabs(w[e]), 1e-30f)) - mantissa_bits);
+      const double bound = step + 2 * kK * std::ldexp(magnitude, -24);
+      ASSERT_LE(std::fabs(g[e] - w[e]), bound) << "[" << i << "," << j << "]: gpu " << g[e] << ", cpu " << w[e];
+      differ += g[e] != w[e];
+    }
+  }
+  EXPECT_LT(differ, static_cast<int>(g.size()) / 10) << "most sums round the same way";
+}
+
+std::string ParamName(const ::testing::TestParamInfo<GpuHalfMatMulTest::ParamType>& info) {
+  return std::string(std::get<0>(info.param) == "gpu" ? "Gpu" : "Emulator") +
+         (std::get<1>(info.param) == DT_HALF ? "Half" : "Bfloat16");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, GpuHalfMatMulTest,
+                         ::testing::Combine(::testing::Values("gpu", "gpu-emu"), ::testing::Values(DT_HALF, DT_BFLOAT16)),
+                         ParamName);
+
+}  // namespace
+}  // namespace strata
