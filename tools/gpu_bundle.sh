@@ -24,12 +24,14 @@ OUT_DIR="$BUILD_DIR-gpu-bundle"
 [ -f "$BUILD_DIR/build.ninja" ] || { echo "gpu_bundle: $BUILD_DIR is not a build folder" >&2; exit 1; }
 
 binaries=(
-  tests/gpu_runtime_test tests/gpu_session_test tests/gpu_ptx_test tests/gpu_models_test tests/gpu_tf32_test
+  tests/gpu_runtime_test tests/gpu_session_test tests/gpu_ptx_test tests/gpu_models_test tests/gpu_tf32_test tests/gpu_half_matmul_test
   tests/gpu_emulator_ops_test tests/device_placement_test tests/tools/strata_compile_cuda_test tests/keras/keras_gpu_training_test
-  tests/gradients/grad_training_step_test tests/realmodels/realmodels_test bench/gpu_bench bin/strata
+  tests/gradients/grad_training_step_test tests/gradients/grad_gpu_resident_variables_test tests/realmodels/realmodels_test
+  bench/gpu_bench bin/strata
 )
-ninja -C "$BUILD_DIR" gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test gpu_tf32_test gpu_emulator_ops_test device_placement_test \
-  strata_compile_cuda_test keras_gpu_training_test grad_training_step_test realmodels_test gpu_bench strata_cli > /dev/null
+ninja -C "$BUILD_DIR" gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test gpu_tf32_test gpu_half_matmul_test gpu_emulator_ops_test \
+  device_placement_test strata_compile_cuda_test keras_gpu_training_test grad_training_step_test grad_gpu_resident_variables_test \
+  realmodels_test gpu_bench strata_cli > /dev/null
 
 stage="$OUT_DIR/stage"
 rm -rf "$OUT_DIR" && mkdir -p "$stage/$BUILD_DIR/bundle/lib"

@@ -8,7 +8,8 @@
 #    tools/gpu_bundle.sh, for a GPU machine without the build dependencies);
 # 2. prints nvidia-smi and the driver version;
 # 3. runs gpu_runtime_test, gpu_session_test, gpu_ptx_test, gpu_models_test (MLP 784-512-512-10
-#    and a CNN, Session "gpu" vs "cpu" at rtol 1e-4), gpu_tf32_test (tensor-core contractions),
+#    and a CNN, Session "gpu" vs "cpu" at rtol 1e-4), gpu_tf32_test and gpu_half_matmul_test
+#    (tensor-core contractions), grad_gpu_resident_variables_test (variables kept on the device),
 #    every op case of gpu_emulator_ops_test on
 #    the device (STRATA_GPU_OPS_BACKEND=gpu), node placement over GPU and CPU
 #    (device_placement_test, STRATA_PLACEMENT_GPU_BACKEND=gpu), the Keras training test, the training step and
@@ -41,10 +42,12 @@ fail() {
 log "== strata GPU check, $(date -u '+%Y-%m-%d %H:%M:%S UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 
 # 1. Build.
-test_binaries=(gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test gpu_tf32_test gpu_emulator_ops_test device_placement_test
-              keras/keras_gpu_training_test gradients/grad_training_step_test tools/strata_compile_cuda_test)
-targets=(gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test gpu_tf32_test gpu_emulator_ops_test device_placement_test keras_gpu_training_test
-         grad_training_step_test strata_compile_cuda_test strata_cli)
+test_binaries=(gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test gpu_tf32_test gpu_half_matmul_test gpu_emulator_ops_test
+              device_placement_test keras/keras_gpu_training_test gradients/grad_training_step_test
+              gradients/grad_gpu_resident_variables_test tools/strata_compile_cuda_test)
+targets=(gpu_runtime_test gpu_session_test gpu_ptx_test gpu_models_test gpu_tf32_test gpu_half_matmul_test gpu_emulator_ops_test
+         device_placement_test keras_gpu_training_test grad_training_step_test grad_gpu_resident_variables_test
+         strata_compile_cuda_test strata_cli)
 if [ "${STRATA_GPU_CHECK_PREBUILT:-0}" = 1 ]; then
   log "== prebuilt binaries in $BUILD_DIR (STRATA_GPU_CHECK_PREBUILT=1): not building"
 else
