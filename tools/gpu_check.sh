@@ -82,7 +82,7 @@ log "GPU seen by nvidia-smi: $([ $gpu_seen = 1 ] && echo yes || echo no)"
 [ $gpu_seen = 1 ] || fail "nvidia-smi sees no GPU: this check proves nothing on this machine"
 
 # 3. The test binaries. A skipped test whose name matches this is a GPU case: with a GPU it must run.
-gpu_case='/cuda$|/gpu$|/Gpu$|^CudaDeviceTest\.|DenseLayerMatchesTheReferenceEvaluator|^GpuModelsTest\.|^(Ops|MoreOps)/GpuEmulatorOpsTest|^GpuEmulator(Shapes|Checks|Results)Test|^DevicePlacementTest\.'
+gpu_case='/cuda$|/gpu$|/Gpu([A-Z][A-Za-z0-9]*)?$|^CudaDeviceTest\.|DenseLayerMatchesTheReferenceEvaluator|^GpuModelsTest\.|^(Ops|MoreOps)/GpuEmulatorOpsTest|^GpuEmulator(Shapes|Checks|Results)Test|^DevicePlacementTest\.'
 # gpu_emulator_ops_test's cases and device_placement_test's GPU side on the device instead of the emulator.
 export STRATA_GPU_OPS_BACKEND=gpu STRATA_PLACEMENT_GPU_BACKEND=gpu
 total_passed=0 total_skipped=0 total_failed=0
