@@ -15,41 +15,22 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "graph/graph_def_io.h"
 #include "gtest/gtest.h"
-#include "runtime/gpu/cuda_backend.h"
-#include "runtime/session.h"
 #include "tests/gpu_test_util.h"
 #include "tests/graph_text_util.h"
+#include "tests/runtime/gpu_vs_cpu_util.h"
 
 namespace strata {
 namespace {
 
-using Feeds = std::vector<std::pair<std::string, Tensor>>;
+using testing_util::Feeds;
 using testing_util::NodeText;
 using testing_util::PlaceholderText;
 
-// Integers in [-range, range] as `dtype`, a different sequence per seed.
 Tensor Integers(DType dtype, const Shape& shape, unsigned seed, int range) {
-  Tensor t(DT_FLOAT, shape);
-  auto f = t.flat<float>();
-  for (size_t i = 0; i < f.size(); ++i) {
-    f[i] = static_cast<float>(static_cast<int64_t>((i * 2654435761u + seed * 40503u) % (2 * range + 1)) - range);
-  }
-  return *t.Cast(dtype);
+  return testing_util::Integers(shape, seed, range, dtype);
 }
-
-// Values in [-1, 1) as `dtype`.
-Tensor Uniform(DType dtype, const Shape& shape, unsigned seed) {
-  Tensor t(DT_FLOAT, shape);
-  auto f = t.flat<float>();
-  uint64_t state = 0x9E3779B97F4A7C15ull * (seed + 1);
-  for (size_t i = 0; i < f.size(); ++i) {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    f[i] = static_cast<float>(static_cast<double>(state >> 11) / 9007199254740992.0 * 2 - 1);
-  }
-  return *t.Cast(dtype);
-}
+Tensor Uniform(DType dtype, const Shape& shape, unsigned seed) { return testing_util::Uniform(shape, seed, dtype); }
 
 std::string TypeAttr(const char* key, DType dtype) {
   return absl::StrCat(R"(attr { key: ")", key, R"(" value { type: )", dtype == DT_HALF ? "DT_HALF" : "DT_BFLOAT16", " } }");
@@ -67,29 +48,11 @@ class GpuHalfMatMulTest : public ::testing::TestWithParam<std::tuple<std::string
     return PlaceholderText(name, "unknown_rank: true", dtype() == DT_HALF ? "DT_HALF" : "DT_BFLOAT16");
   }
 
-  // {gpu, cpu} outputs of `fetch` (allow_tf32 off on both). The GPU side may not fall back.
+  // {gpu, cpu} outputs of `fetch` (allow_tf32 off on both); the GPU side may not fall back.
   std::pair<Tensor, Tensor> Run(const std::string& graph_text, const Feeds& feeds, const std::string& fetch) {
-    absl::StatusOr<tf::GraphDef> def = ParseGraphDefText(graph_text);
-    EXPECT_TRUE(def.ok()) << def.status();
-    if (!def.ok()) return {};
-    absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> backend = gpu::CreateGpuBackend(this->backend());
-    EXPECT_TRUE(backend.ok()) << backend.status();
-    if (!backend.ok()) return {};
-    std::shared_ptr<gpu::CudaBackend> cuda = *std::move(backend);
-    SessionOptions gpu_options, cpu_options;
-    gpu_options.custom_backend = cuda;
-    cpu_options.backend = "cpu";
-    Session gpu(*def, gpu_options), cpu(*def, cpu_options);
-    std::vector<Tensor> got, want;
-    absl::Status g = gpu.Run(feeds, {fetch}, &got);
-    EXPECT_TRUE(g.ok()) << g;
-    absl::Status c = cpu.Run(feeds, {fetch}, &want);
-    EXPECT_TRUE(c.ok()) << c;
-    for (const gpu::CpuFallback& f : cuda->cpu_fallbacks()) ADD_FAILURE() << f.request << " ran on the CPU: " << f.reason;
-    if (got.size() != 1 || want.size() != 1) return {};
-    EXPECT_EQ(got[0].dtype(), dtype());
-    EXPECT_EQ(got[0].shape(), want[0].shape());
-    return {got[0], want[0]};
+    auto result = testing_util::RunOnGpuAndCpu(backend(), graph_text, feeds, fetch, /*allow_tf32=*/false);
+    EXPECT_TRUE(!result.first.valid() || result.first.dtype() == dtype());
+    return result;
   }
 
   static std::vector<float> Floats(const Tensor& t) {

@@ -16,76 +16,32 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "graph/graph_def_io.h"
 #include "gtest/gtest.h"
-#include "runtime/gpu/cuda_backend.h"
-#include "runtime/session.h"
 #include "tests/gpu_test_util.h"
 #include "tests/graph_text_util.h"
+#include "tests/runtime/gpu_vs_cpu_util.h"
 
 namespace strata {
 namespace {
 
-using Feeds = std::vector<std::pair<std::string, Tensor>>;
+using testing_util::Feeds;
+using testing_util::Integers;
 using testing_util::NodeText;
 using testing_util::PlaceholderText;
+using testing_util::Uniform;
 
 std::string BoolAttr(const char* key, bool value) {
   return absl::StrCat(R"(attr { key: ")", key, R"(" value { b: )", value ? "true" : "false", " } }");
-}
-
-// Integers in [-range, range], a different sequence per seed.
-Tensor Integers(const Shape& shape, unsigned seed, int range) {
-  Tensor t(DT_FLOAT, shape);
-  auto f = t.flat<float>();
-  for (size_t i = 0; i < f.size(); ++i) {
-    f[i] = static_cast<float>(static_cast<int64_t>((i * 2654435761u + seed * 40503u) % (2 * range + 1)) - range);
-  }
-  return t;
-}
-
-// Values in [-1, 1] that use all 23 mantissa bits.
-Tensor Uniform(const Shape& shape, unsigned seed) {
-  Tensor t(DT_FLOAT, shape);
-  auto f = t.flat<float>();
-  uint64_t state = 0x9E3779B97F4A7C15ull * (seed + 1);
-  for (size_t i = 0; i < f.size(); ++i) {
-    state = state * 6364136223846793005ull + 1442695040888963407ull;
-    f[i] = static_cast<float>(static_cast<double>(state >> 11) / 9007199254740992.0 * 2 - 1);
-  }
-  return t;
 }
 
 class GpuTf32Test : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override { testing_util::SkipWithoutTheGpu(GetParam()); }
 
-  // Runs `graph_text` on the GPU backend with allow_tf32 (or without) and on the CPU; returns
-  // {gpu, cpu} outputs of `fetch`. The GPU side may not fall back to the CPU.
+  // {gpu, cpu} outputs of `fetch`, allow_tf32 on (or off) for both.
   std::pair<Tensor, Tensor> Run(const std::string& graph_text, const Feeds& feeds, const std::string& fetch,
                                 bool allow_tf32 = true) {
-    absl::StatusOr<tf::GraphDef> def = ParseGraphDefText(graph_text);
-    EXPECT_TRUE(def.ok()) << def.status();
-    if (!def.ok()) return {};
-    absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> backend = gpu::CreateGpuBackend(GetParam());
-    EXPECT_TRUE(backend.ok()) << backend.status();
-    if (!backend.ok()) return {};
-    std::shared_ptr<gpu::CudaBackend> cuda = *std::move(backend);
-    SessionOptions gpu_options, cpu_options;
-    gpu_options.custom_backend = cuda;
-    gpu_options.allow_tf32 = allow_tf32;
-    cpu_options.backend = "cpu";
-    cpu_options.allow_tf32 = allow_tf32;  // ignored by the CPU: its results stay exact f32
-    Session gpu(*def, gpu_options), cpu(*def, cpu_options);
-    std::vector<Tensor> got, want;
-    absl::Status g = gpu.Run(feeds, {fetch}, &got);
-    EXPECT_TRUE(g.ok()) << g;
-    absl::Status c = cpu.Run(feeds, {fetch}, &want);
-    EXPECT_TRUE(c.ok()) << c;
-    for (const gpu::CpuFallback& f : cuda->cpu_fallbacks()) ADD_FAILURE() << f.request << " ran on the CPU: " << f.reason;
-    if (got.size() != 1 || want.size() != 1) return {};
-    EXPECT_EQ(got[0].shape(), want[0].shape());
-    return {got[0], want[0]};
+    return testing_util::RunOnGpuAndCpu(GetParam(), graph_text, feeds, fetch, allow_tf32);
   }
 
   // Every element equal; the first 5 that are not are reported.
