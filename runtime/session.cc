@@ -26,10 +26,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A result is handed out as is when nothing else holds its buffer; otherwise (a constant the
-// executable keeps, a repeated fetch) the caller gets a copy.
-// A result the caller owns outright: a host tensor sharing its buffer with nothing else (a
-// variable's value, or a tensor left on a GPU, which the caller might write into).
+// A result as the caller gets it: a host tensor sharing its buffer with nothing. It is handed out
+// as is when nothing else holds its buffer (a device copy, if any, dropped); otherwise (a
+// constant the executable keeps, a repeated fetch, a variable's value) the caller gets a copy.
 absl::StatusOr<Tensor> Owned(Tensor t) {
   if (t.buffer() != nullptr && t.buffer().use_count() > 1) {
     if (absl::Status s = t.SyncToHost(); !s.ok()) return s;
