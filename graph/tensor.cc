@@ -254,11 +254,22 @@ absl::Status DecodeStringList(const std::string& content, std::vector<std::strin
 // hostile shapes from depending on the allocator's or the kernel's overcommit policy.
 constexpr size_t kMaxBufferBytes = size_t{1} << 40;
 
-std::shared_ptr<Buffer> Buffer::Allocate(size_t bytes) {
+namespace {
+
+// `bytes` of uninitialized host memory at Buffer::kAlignment (rounded up to a whole number of
+// alignments: aligned_alloc needs that; never zero); null when refused or out of memory.
+// `*rounded` receives the size allocated.
+void* AllocateAligned(size_t bytes, size_t* rounded) {
   if (bytes > kMaxBufferBytes) return nullptr;
-  // aligned_alloc needs a multiple of the alignment; never ask for zero bytes.
-  const size_t rounded = std::max(kAlignment, (bytes + kAlignment - 1) / kAlignment * kAlignment);
-  void* data = std::aligned_alloc(kAlignment, rounded);
+  *rounded = std::max(Buffer::kAlignment, (bytes + Buffer::kAlignment - 1) / Buffer::kAlignment * Buffer::kAlignment);
+  return std::aligned_alloc(Buffer::kAlignment, *rounded);
+}
+
+}  // namespace
+
+std::shared_ptr<Buffer> Buffer::Allocate(size_t bytes) {
+  size_t rounded = 0;
+  void* data = AllocateAligned(bytes, &rounded);
   if (data == nullptr) return nullptr;
   std::memset(data, 0, rounded);
   Buffer* buffer = new (std::nothrow) Buffer(data, bytes);
@@ -282,8 +293,8 @@ absl::Status Buffer::SyncToHost() const {
   if (device_ == nullptr || data_.load(std::memory_order_acquire) != nullptr) return absl::OkStatus();
   std::lock_guard<std::mutex> lock(copy_mu_);
   if (data_.load(std::memory_order_acquire) != nullptr) return absl::OkStatus();  // another thread copied
-  const size_t rounded = std::max(kAlignment, (size_ + kAlignment - 1) / kAlignment * kAlignment);
-  void* host = size_ <= kMaxBufferBytes ? std::aligned_alloc(kAlignment, rounded) : nullptr;
+  size_t rounded = 0;
+  void* host = AllocateAligned(size_, &rounded);  // no zero fill: the copy overwrites it
   if (host == nullptr) {
     return absl::ResourceExhaustedError(
         absl::StrCat("could not allocate ", size_, " bytes of host memory for a tensor on ", device_->device_name()));
