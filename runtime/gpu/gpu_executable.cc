@@ -199,8 +199,11 @@ absl::Status GpuExecutable::Run(absl::Span<const Tensor> args, std::vector<Tenso
 
   // Arguments already in this device's memory (results an earlier run left there) are read in
   // place: the kernels never write their arguments.
-  std::vector<CUdeviceptr> ptrs(program_.buffers.size(), 0);
-  for (size_t i = 0; i < args.size(); ++i) ptrs[program_.arg_buffers[i]] = AddressOn(args[i], *device_);
+  std::vector<CUdeviceptr> in_place(args.size()), ptrs(program_.buffers.size(), 0);
+  for (size_t i = 0; i < args.size(); ++i) {
+    in_place[i] = AddressOn(args[i], *device_);
+    ptrs[program_.arg_buffers[i]] = in_place[i];
+  }
 
   RunBuffers run(*device_);
   for (size_t i = 0; i < program_.buffers.size(); ++i) {
@@ -220,7 +223,7 @@ absl::Status GpuExecutable::Run(absl::Span<const Tensor> args, std::vector<Tenso
   }
   for (size_t i = 0; i < args.size(); ++i) {
     const int b = program_.arg_buffers[i];
-    if (program_.buffers[b].bytes == 0 || AddressOn(args[i], *device_) != 0) continue;
+    if (program_.buffers[b].bytes == 0 || in_place[i] != 0) continue;
     if (absl::Status s = args[i].SyncToHost(); !s.ok()) return s;  // a tensor on another device
     if (absl::Status s = d.Check(d.cuMemcpyHtoDAsync(ptrs[b], args[i].raw_data(), program_.buffers[b].bytes, stream),
                                  absl::StrCat("cuMemcpyHtoDAsync(argument ", i, ")"));
