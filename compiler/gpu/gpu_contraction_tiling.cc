@@ -102,8 +102,7 @@ bool IsMulAddBody(mlir::linalg::LinalgOp op) {
     return false;
   }
   // Nothing else in the body.
-  const auto widenings = std::distance(body->getOps<mlir::arith::ExtFOp>().begin(), body->getOps<mlir::arith::ExtFOp>().end());
-  return std::distance(body->begin(), body->end()) == 3 + widenings;
+  return body->getOperations().size() == 3 + llvm::range_size(body->getOps<mlir::arith::ExtFOp>());
 }
 
 std::optional<Contraction> Match(mlir::linalg::LinalgOp op) {
