@@ -127,7 +127,7 @@ absl::Status MaxPoolGradShape(InferenceContext& c) {
 // out_backprop. The convolution's spatial output covers at least the filter; the rest (stride
 // remainders) is cut off.
 absl::StatusOr<Value> FilterGradNhwc(PrimitiveBuilder& b, const WindowAttrs& a, Value x, Value dy, int64_t kh,
-                                     int64_t kw) {
+                                     int64_t kw, DType result_dtype) {
   ConvConfig config;
   const int64_t k[2] = {kh, kw};
   for (int i = 0; i < 2; ++i) {
@@ -145,7 +145,7 @@ absl::StatusOr<Value> FilterGradNhwc(PrimitiveBuilder& b, const WindowAttrs& a, 
   }
   Value lhs = b.Transpose(x, {3, 1, 2, 0});   // [C_in, H, W, N]
   Value rhs = b.Transpose(dy, {1, 2, 0, 3});  // [OH, OW, N, C_out]
-  Value full = b.Convolution(lhs, rhs, config);
+  Value full = b.Convolution(lhs, rhs, config, result_dtype);
   if (!b.ok()) return b.status();
   Value cut = b.Slice(full, {0, 0, 0, 0}, {full.dim(0), kh, kw, full.dim(3)}, {1, 1, 1, 1});
   return b.Transpose(cut, {1, 2, 0, 3});
@@ -159,8 +159,9 @@ absl::Status LowerConv2DBackpropFilter(LoweringContext& c) {
   if (sizes->size() != 4) return LoweringError("filter_sizes must hold 4 values");
   PrimitiveBuilder& b = c.b();
   const DType acc = ComputeDType(c.input(0).dtype);
-  Value x = b.Transpose(b.Convert(c.input(0), acc), ToNhwc(a->layout));
-  Value dy = b.Transpose(b.Convert(c.input(2), acc), ToNhwc(a->layout));
+  // 16-bit floats stay so up to the multiply (Conv2D's lowering says why); the sums are `acc`.
+  Value x = b.Transpose(c.input(0), ToNhwc(a->layout));
+  Value dy = b.Transpose(c.input(2), ToNhwc(a->layout));
   if (!b.ok()) return b.status();
   const Shape filter((*sizes));
   const int64_t c_in = x.dim(3), f_in = filter.dim(2), c_out = filter.dim(3);
@@ -183,7 +184,7 @@ absl::Status LowerConv2DBackpropFilter(LoweringContext& c) {
     Value dyg = groups == 1 ? dy
                             : b.Slice(dy, {0, 0, 0, g * g_out}, {dy.dim(0), dy.dim(1), dy.dim(2), (g + 1) * g_out},
                                       {1, 1, 1, 1});
-    absl::StatusOr<Value> part = FilterGradNhwc(b, *a, xg, dyg, filter.dim(0), filter.dim(1));
+    absl::StatusOr<Value> part = FilterGradNhwc(b, *a, xg, dyg, filter.dim(0), filter.dim(1), acc);
     if (!part.ok()) return part.status();
     parts.push_back(*part);
   }

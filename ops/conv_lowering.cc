@@ -96,7 +96,7 @@ absl::StatusOr<std::vector<WindowedOutput>> SpatialWindows(const ConvAttrs& a, c
 
 // Convolution of an NHWC input with an HWIO filter (`groups` feature groups); NHWC result.
 absl::StatusOr<Value> ConvNhwc(PrimitiveBuilder& b, Value x, Value f, const ConvAttrs& a,
-                               int64_t groups) {
+                               int64_t groups, DType result_dtype) {
   if (!b.ok()) return b.status();
   const int64_t in[2] = {x.dim(1), x.dim(2)};
   const int64_t k[2] = {f.dim(0), f.dim(1)};
@@ -105,7 +105,7 @@ absl::StatusOr<Value> ConvNhwc(PrimitiveBuilder& b, Value x, Value f, const Conv
   const Shape out{x.dim(0), (*windows)[0].size, (*windows)[1].size, f.dim(3)};
   // Nothing to accumulate: zeros (this also covers zero channels, which no group count fits).
   if (x.num_elements() == 0 || f.num_elements() == 0 || out.num_elements() == 0) {
-    return b.Splat(x.dtype, out, 0);
+    return b.Splat(result_dtype, out, 0);
   }
   ConvConfig config;
   for (int i = 0; i < 2; ++i) {
@@ -116,17 +116,19 @@ absl::StatusOr<Value> ConvNhwc(PrimitiveBuilder& b, Value x, Value f, const Conv
     config.padding_hi.push_back((*windows)[i].pad_after);
   }
   config.feature_group_count = groups;
-  return b.Convolution(x, f, config);
+  return b.Convolution(x, f, config, result_dtype);
 }
 
-// Conv2D, DepthwiseConv2dNative and their fused forms: the convolution in the accumulation
-// dtype, in the data format of the op (the fused epilogue runs there too).
+// Conv2D, DepthwiseConv2dNative and their fused forms: the convolution's result in the
+// accumulation dtype, in the data format of the op (the fused epilogue runs there too). The
+// operands stay in their own dtype: a 16-bit float widens inside the multiply, exactly, and a
+// GPU reads it as such (its tensor cores).
 absl::StatusOr<Value> Conv2DInDataFormat(LoweringContext& c, const ConvAttrs& a, bool depthwise) {
   PrimitiveBuilder& b = c.b();
   const DType acc = AccumulationDType(c.input(0).dtype);
   const std::vector<int64_t> to_nhwc = ToNhwcPermutation(a.layout);
-  Value x = b.Transpose(b.Convert(c.input(0), acc), to_nhwc);
-  Value f = b.Convert(c.input(1), acc);
+  Value x = b.Transpose(c.input(0), to_nhwc);
+  Value f = c.input(1);
   if (!b.ok()) return b.status();
   int64_t groups = 1;
   if (depthwise) {
@@ -137,7 +139,7 @@ absl::StatusOr<Value> Conv2DInDataFormat(LoweringContext& c, const ConvAttrs& a,
     const int64_t in_depth = x.dim(3), filter_depth = f.dim(2);
     if (filter_depth > 0 && in_depth % filter_depth == 0) groups = in_depth / filter_depth;
   }
-  absl::StatusOr<Value> y = ConvNhwc(b, x, f, a, std::max<int64_t>(groups, 1));
+  absl::StatusOr<Value> y = ConvNhwc(b, x, f, a, std::max<int64_t>(groups, 1), acc);
   if (!y.ok()) return y.status();
   return b.Transpose(*y, InversePermutation(to_nhwc));
 }
@@ -176,8 +178,8 @@ absl::Status Conv2DBackpropInput(LoweringContext& c) {
   const Shape& out_shape = c.output_shape(0);  // input_sizes, in data_format
   const DType acc = AccumulationDType(c.input(2).dtype);
   const std::vector<int64_t> to_nhwc = ToNhwcPermutation(a.layout);
-  Value dy = b.Transpose(b.Convert(c.input(2), acc), to_nhwc);
-  Value f = b.Convert(c.input(1), acc);
+  Value dy = b.Transpose(c.input(2), to_nhwc);  // 16-bit floats stay so (see Conv2DInDataFormat)
+  Value f = c.input(1);
   if (!b.ok()) return b.status();
   const int64_t in[2] = {out_shape.dim(a.layout.height), out_shape.dim(a.layout.width)};
   const int64_t k[2] = {f.dim(0), f.dim(1)};
@@ -238,10 +240,10 @@ absl::Status Conv2DBackpropInput(LoweringContext& c) {
     if (!needs_crop) {
       config.padding_lo = {lo[1], lo[2]};
       config.padding_hi = {hi[1], hi[2]};
-      result = b.Convolution(dy, rf, config);
+      result = b.Convolution(dy, rf, config, acc);
     } else {
       // Explicit paddings larger than the window: dilate and pad by hand, then crop.
-      Value zero = b.ScalarConstant(acc, 0);
+      Value zero = b.ScalarConstant(dy.dtype, 0);
       std::vector<int64_t> interior = {0, config.lhs_dilation[0] - 1, config.lhs_dilation[1] - 1,
                                        0};
       Value padded = b.Pad(dy, zero, lo, hi, interior);
@@ -253,7 +255,7 @@ absl::Status Conv2DBackpropInput(LoweringContext& c) {
       }
       Value cropped = b.Slice(padded, start, limit, {1, 1, 1, 1});
       config.lhs_dilation = {1, 1};
-      result = b.Convolution(cropped, rf, config);
+      result = b.Convolution(cropped, rf, config, acc);
     }
   }
   Value y = b.Transpose(result, InversePermutation(to_nhwc));

@@ -300,7 +300,7 @@ Value PrimitiveBuilder::DotGeneral(Value lhs, Value rhs, const DotDims& dims, DT
   return EmitDotGeneral(lhs, rhs, dims, TypeOf(rt, Shape(out)));
 }
 
-Value PrimitiveBuilder::Convolution(Value input, Value filter, const ConvConfig& config) {
+Value PrimitiveBuilder::Convolution(Value input, Value filter, const ConvConfig& config, DType result_dtype) {
   STRATA_CHECK_VALID(input);
   STRATA_CHECK_VALID(filter);
   const int s = input.rank() - 2;
@@ -330,7 +330,7 @@ Value PrimitiveBuilder::Convolution(Value input, Value filter, const ConvConfig&
     out.push_back(in < win ? 0 : (in - win) / c.strides[i] + 1);
   }
   out.push_back(c_out);
-  return EmitConvolution(input, filter, c, TypeOf(input.dtype, Shape(out)));
+  return EmitConvolution(input, filter, c, TypeOf(result_dtype == DT_INVALID ? input.dtype : result_dtype, Shape(out)));
 }
 
 Value PrimitiveBuilder::ReduceWindow(ReduceKind k, Value x, const WindowConfig& config) {

@@ -137,7 +137,9 @@ class PrimitiveBuilder {
   Value ArgReduce(ArgReduceKind k, Value x, int64_t axis, DType index_dtype);
   // Result dtype `result_dtype` (DT_INVALID: the operands' dtype); operand dtypes must match.
   Value DotGeneral(Value lhs, Value rhs, const DotDims& dims, DType result_dtype = DT_INVALID);
-  Value Convolution(Value input, Value filter, const ConvConfig& config);
+  // Result dtype `result_dtype` (DT_INVALID: the operands'), as DotGeneral: f32 from 16-bit
+  // floats keeps them 16-bit up to the multiply (the GPU's tensor cores read them so).
+  Value Convolution(Value input, Value filter, const ConvConfig& config, DType result_dtype = DT_INVALID);
   Value ReduceWindow(ReduceKind k, Value x, const WindowConfig& config);
   // Gather with the first `batch_dims` dims shared:
   //   params  [B..., P_0..P_{K-1}, R...],  indices [B..., I..., K] (int32/int64)

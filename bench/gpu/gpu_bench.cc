@@ -3,10 +3,12 @@
 // backend "gpu" (compiler/gpu -> PTX -> GpuExecutable), timed as Session::Run.
 //
 //   gpu_bench [--sizes=1024,2048,4096,8192] [--batches=1,64] [--models=mlp,cnn] [--seconds=1]
-//             [--precisions=fp32,tf32]
+//             [--precisions=fp32,tf32,f16,bf16]
 //
-// --precisions: fp32 (the default) and/or tf32 (SessionOptions::allow_tf32: contractions on
-// tensor cores with TF32 inputs); each SGEMM and model is run once per precision.
+// --precisions: fp32 (the default), tf32 (SessionOptions::allow_tf32: contractions on tensor
+// cores with TF32 inputs), f16 and bf16 (the GEMM's operands and result in that type, f32 sums:
+// the 16-bit tensor-core kernel); each GEMM is run once per precision, each model once per
+// fp32/tf32 precision (they are float32 graphs).
 //
 // Session::Run includes the host->device copy of the fed inputs and the device->host copy of
 // the result from pageable memory (no pinned staging yet): the GFLOP/s below are end to end,
@@ -49,6 +51,15 @@ absl::StatusOr<std::vector<int64_t>> ParseInts(const std::string& text) {
   return values;
 }
 
+// How a GEMM or model is computed: its element type and whether f32 contractions use TF32.
+struct Precision {
+  const char* name;
+  DType dtype;
+  bool tf32;
+};
+constexpr Precision kPrecisions[] = {
+    {"fp32", DT_FLOAT, false}, {"tf32", DT_FLOAT, true}, {"f16", DT_HALF, false}, {"bf16", DT_BFLOAT16, false}};
+
 // A Session on the GPU backend (shared: one device, one PTX cache per signature).
 absl::StatusOr<std::unique_ptr<Session>> GpuSession(const tf::GraphDef& def, std::shared_ptr<gpu::CudaBackend> backend,
                                                     bool tf32) {
@@ -56,6 +67,15 @@ absl::StatusOr<std::unique_ptr<Session>> GpuSession(const tf::GraphDef& def, std
   options.custom_backend = std::move(backend);
   options.allow_tf32 = tf32;
   return Session::Create(def, options);
+}
+
+// The error bound (relative to sum |a*b|) of a sampled GEMM element: the f32 sums, plus TF32's
+// rounding of each input (2^-11 each: 2^-10 a product) or the rounding of a 16-bit result.
+double SampledErrorLimit(const Precision& p, int64_t n) {
+  const double sums = static_cast<double>(n) * std::ldexp(1.0, -24);
+  if (p.dtype == DT_HALF) return std::ldexp(1.0, -11) + sums;
+  if (p.dtype == DT_BFLOAT16) return std::ldexp(1.0, -8) + sums;
+  return p.tf32 ? std::ldexp(1.0, -10) + sums : 1e-5;
 }
 
 // A fallback (an op without a GPU lowering, compiled for the CPU) would time the CPU: an error.
@@ -66,47 +86,52 @@ absl::Status CheckNoFallback(const gpu::CudaBackend& backend, const std::string&
       absl::StrCat(what, " ran on the CPU (", fallbacks.back().request, "): ", fallbacks.back().reason));
 }
 
-absl::Status Sgemm(int64_t n, const TimeBox& box, std::shared_ptr<gpu::CudaBackend> backend, bool tf32) {
+absl::Status Gemm(int64_t n, const TimeBox& box, std::shared_ptr<gpu::CudaBackend> backend, const Precision& precision) {
   Scope root = Scope::NewRootScope();
-  auto a = ops::Placeholder(root.WithOpName("a"), DT_FLOAT, ops::Placeholder::Shape(Shape{n, n}));
-  auto b = ops::Placeholder(root.WithOpName("b"), DT_FLOAT, ops::Placeholder::Shape(Shape{n, n}));
+  auto a = ops::Placeholder(root.WithOpName("a"), precision.dtype, ops::Placeholder::Shape(Shape{n, n}));
+  auto b = ops::Placeholder(root.WithOpName("b"), precision.dtype, ops::Placeholder::Shape(Shape{n, n}));
   ops::MatMul(root.WithOpName("c"), a, b);
   if (!root.ok()) return root.status();
   tf::GraphDef def;
   if (absl::Status s = root.ToGraphDef(&def); !s.ok()) return s;
-  absl::StatusOr<std::unique_ptr<Session>> session = GpuSession(def, backend, tf32);
+  absl::StatusOr<std::unique_ptr<Session>> session = GpuSession(def, backend, precision.tf32);
   if (!session.ok()) return session.status();
-  const Tensor ta = RandomFloatTensor(Shape{n, n}, 1, 1.f), tb = RandomFloatTensor(Shape{n, n}, 2, 1.f);
-  std::vector<std::pair<std::string, Tensor>> feeds = {{"a", ta}, {"b", tb}};
+  // The operands in the GEMM's type, and as floats (exactly those values) for the check.
+  absl::StatusOr<Tensor> fa = RandomFloatTensor(Shape{n, n}, 1, 1.f).Cast(precision.dtype);
+  absl::StatusOr<Tensor> fb = RandomFloatTensor(Shape{n, n}, 2, 1.f).Cast(precision.dtype);
+  if (!fa.ok() || !fb.ok()) return !fa.ok() ? fa.status() : fb.status();
+  absl::StatusOr<Tensor> ta = fa->Cast(DT_FLOAT), tb = fb->Cast(DT_FLOAT);
+  if (!ta.ok() || !tb.ok()) return !ta.ok() ? ta.status() : tb.status();
+  std::vector<std::pair<std::string, Tensor>> feeds = {{"a", *fa}, {"b", *fb}};
   std::vector<Tensor> out;
   const double t0 = NowSeconds();
   if (absl::Status s = (*session)->Run(feeds, {"c"}, &out); !s.ok()) return s;
   const double first_ms = (NowSeconds() - t0) * 1e3;
-  if (absl::Status s = CheckNoFallback(*backend, absl::StrCat("sgemm ", n)); !s.ok()) return s;
+  if (absl::Status s = CheckNoFallback(*backend, absl::StrCat("gemm ", n)); !s.ok()) return s;
+  absl::StatusOr<Tensor> result = out[0].Cast(DT_FLOAT);
+  if (!result.ok()) return result.status();
   // 64 sampled elements against a float64 dot product.
   double worst = 0;
   for (int k = 0; k < 64; ++k) {
     const int64_t i = (k * 7919) % n, j = (k * 104729 + 13) % n;
     double want = 0, scale = 0;
     for (int64_t p = 0; p < n; ++p) {
-      const double x = ta.flat<float>()[i * n + p], y = tb.flat<float>()[p * n + j];
+      const double x = ta->flat<float>()[i * n + p], y = tb->flat<float>()[p * n + j];
       want += x * y;
       scale += std::fabs(x * y);
     }
-    worst = std::max(worst, std::fabs(out[0].flat<float>()[i * n + j] - want) / std::max(scale, 1e-30));
+    worst = std::max(worst, std::fabs(result->flat<float>()[i * n + j] - want) / std::max(scale, 1e-30));
   }
-  // TF32 rounds each input by up to 2^-11 of itself: a product by 2^-10, plus the f32 sums.
-  const double limit = tf32 ? std::ldexp(1.0, -10) + static_cast<double>(n) * std::ldexp(1.0, -24) : 1e-5;
-  if (!(worst < limit)) {
-    return absl::InternalError(absl::StrCat("sgemm ", n, ": sampled error ", worst, " (relative to sum |a*b|)"));
+  if (!(worst < SampledErrorLimit(precision, n))) {
+    return absl::InternalError(absl::StrCat("gemm ", n, ": sampled error ", worst, " (relative to sum |a*b|)"));
   }
   absl::StatusOr<std::vector<double>> times = TimeRuns(box, [&] { return (*session)->Run(feeds, {"c"}, &out); });
   if (!times.ok()) return times.status();
   const double median = Median(*times), flops = 2.0 * static_cast<double>(n) * n * n;
   std::printf("sgemm %s %5lld: median %9.3f ms  %8.1f GFLOP/s end to end  (first Run %.0f ms, %zu runs, "
               "%.0f MB moved per run, sampled rel. error %.1e)\n",
-              tf32 ? "tf32" : "fp32", static_cast<long long>(n), median * 1e3, flops / median / 1e9, first_ms, times->size(),
-              3.0 * n * n * 4 / 1e6, worst);
+              precision.name, static_cast<long long>(n), median * 1e3, flops / median / 1e9, first_ms, times->size(),
+              3.0 * n * n * static_cast<double>(DTypeSize(precision.dtype)) / 1e6, worst);
   return absl::OkStatus();
 }
 
@@ -139,14 +164,16 @@ int Main(int argc, char** argv) {
   absl::StatusOr<std::vector<int64_t>> sizes = ParseInts(flags->Get("sizes", "1024,2048,4096,8192"));
   absl::StatusOr<std::vector<int64_t>> batches = ParseInts(flags->Get("batches", "1,64"));
   absl::StatusOr<double> seconds = flags->GetDouble("seconds", 1.0);
-  std::vector<bool> precisions;  // tf32 or not
+  std::vector<Precision> precisions;
   const std::string precision_names = flags->Get("precisions", "fp32");
   for (absl::string_view p : absl::StrSplit(Absl(precision_names), ',', absl::SkipEmpty())) {
-    if (p != "fp32" && p != "tf32") {
-      std::fprintf(stderr, "gpu_bench: --precisions takes fp32 and/or tf32, not '%s'\n", std::string(Std(p)).c_str());
+    const Precision* found = std::find_if(std::begin(kPrecisions), std::end(kPrecisions),
+                                          [&](const Precision& known) { return p == known.name; });
+    if (found == std::end(kPrecisions)) {
+      std::fprintf(stderr, "gpu_bench: --precisions takes fp32, tf32, f16 and bf16, not '%s'\n", std::string(Std(p)).c_str());
       return 2;
     }
-    precisions.push_back(p == "tf32");
+    precisions.push_back(*found);
   }
   if (!sizes.ok() || !batches.ok() || !seconds.ok()) {
     const absl::Status bad = !sizes.ok() ? sizes.status() : !batches.ok() ? batches.status() : seconds.status();
@@ -172,10 +199,10 @@ int Main(int argc, char** argv) {
   TimeBox box;
   box.seconds = *seconds;
   int failures = 0;
-  for (bool tf32 : precisions) {
+  for (const Precision& precision : precisions) {
     for (int64_t n : *sizes) {
-      if (absl::Status s = Sgemm(n, box, backend, tf32); !s.ok()) {
-        std::printf("sgemm %lld: FAILED: %s\n", static_cast<long long>(n), std::string(s.message()).c_str());
+      if (absl::Status s = Gemm(n, box, backend, precision); !s.ok()) {
+        std::printf("sgemm %s %lld: FAILED: %s\n", precision.name, static_cast<long long>(n), std::string(s.message()).c_str());
         ++failures;
       }
     }
@@ -191,8 +218,9 @@ int Main(int argc, char** argv) {
       continue;
     }
     for (int64_t batch : *batches) {
-      for (bool tf32 : precisions) {
-        if (absl::Status s = Model(*model, batch, box, backend, tf32); !s.ok()) {
+      for (const Precision& precision : precisions) {
+        if (precision.dtype != DT_FLOAT) continue;
+        if (absl::Status s = Model(*model, batch, box, backend, precision.tf32); !s.ok()) {
           std::printf("%s batch %lld: FAILED: %s\n", model->name.c_str(), static_cast<long long>(batch),
                       std::string(s.message()).c_str());
           ++failures;

@@ -4,7 +4,8 @@
     python3 bench/gpu/torch_cuda_bench.py [--sizes 1024,2048,4096,8192] [--batches 1,64] [--seconds 1]
 
 - SGEMM: torch.matmul of two float32 N x N matrices already on the GPU, in full fp32
-  (allow_tf32 = False) and with TF32 tensor cores (allow_tf32 = True), timed with CUDA events
+  (allow_tf32 = False), with TF32 tensor cores (allow_tf32 = True), and of the same matrices
+  in float16 and bfloat16 (cuBLAS's 16-bit GEMMs, f32 accumulation), timed with CUDA events
   (kernel time, no transfers), and once more end to end from host tensors (H2D copies, matmul,
   D2H copy of the result, synchronize), which is what gpu_bench's Session::Run figure measures.
 - The MLP 784-512-512-10 and the CNN of bench/bench_models.h (Conv2D 32/64/64 3x3 VALID + relu,
@@ -61,13 +62,15 @@ def main():
         b_host = torch.rand(n, n, generator=gen) * 2 - 1
         a, b = a_host.to(dev), b_host.to(dev)
         flops = 2.0 * n * n * n
-        for tf32 in (False, True):
+        for label, tf32, dtype in (("fp32", False, torch.float32), ("tf32", True, torch.float32),
+                                   ("f16", False, torch.float16), ("bf16", False, torch.bfloat16)):
             torch.backends.cuda.matmul.allow_tf32 = tf32
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            x, y = a.to(dtype), b.to(dtype)
 
             def kernel():
                 start.record()
-                torch.matmul(a, b)
+                torch.matmul(x, y)
                 end.record()
                 end.synchronize()
                 return start.elapsed_time(end) / 1e3
@@ -79,7 +82,6 @@ def main():
             while len(times) < 3 or time.perf_counter() < t_end:
                 times.append(kernel())
             med = statistics.median(times)
-            label = "tf32" if tf32 else "fp32"
             print(f"sgemm {n:5d} {label}: kernel median {med * 1e3:9.3f} ms  {flops / med / 1e9:9.1f} GFLOP/s")
         torch.backends.cuda.matmul.allow_tf32 = False
 

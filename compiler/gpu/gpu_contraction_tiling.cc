@@ -26,24 +26,38 @@ namespace {
 // The f32 kernel: 16 x 16 threads, 4 x 4 outputs each.
 constexpr int64_t kThreadsX = 16, kThreadsY = kContractionThreads / kThreadsX;
 constexpr int64_t kMicroM = kContractionTileM / kThreadsY, kMicroN = kContractionTileN / kThreadsX;
-// The TF32 kernel: 8 warps as 2 (M) x 4 (N), each warp tiles its part of C with
-// mma.sync.m16n8k8 (16 x 8 outputs, K 8 per instruction).
-constexpr int64_t kWarpSize = 32, kWarpsM = 2, kWarpsN = 4, kMmaM = 16, kMmaN = 8, kMmaK = 8;
+// The tensor-core kernels: 8 warps as 2 (M) x 4 (N), each warp tiles its part of C with
+// mma.sync.m16n8k8 (TF32) or m16n8k16 (f16, bf16): 16 x 8 outputs per instruction.
+constexpr int64_t kWarpSize = 32, kWarpsM = 2, kWarpsN = 4, kMmaM = 16, kMmaN = 8;
+
+// What computes the products.
+enum class Unit {
+  kFma,   // CUDA-core FMAs in f32
+  kTf32,  // mma.sync.m16n8k8 on TF32 operands (f32 rounded, or a mix with 16-bit ones)
+  kHalf,  // mma.sync.m16n8k16 on f16 or bf16 operands (both of one type), as they are
+};
 
 // One block's share of C and how it is computed.
 struct TileConfig {
   int64_t tm, tn, tk;    // the block's tile of C, and K per step through shared memory
   int64_t threads;
-  int64_t pad_a, pad_b;  // shared tile rows are longer by this many floats (bank conflicts)
-  bool tf32;             // tensor cores (mma.sync, TF32 inputs); else CUDA-core FMAs
+  int64_t pad_a, pad_b;  // shared tile rows are longer by this many elements (bank conflicts)
+  Unit unit;
+  bool tensor_cores() const { return unit != Unit::kFma; }
+  int64_t mma_k() const { return unit == Unit::kHalf ? 16 : 8; }
+  // Operand elements per shared-tile element: a 16-bit kernel's tiles hold K pairs as 32 bits.
+  int64_t pack() const { return unit == Unit::kHalf ? 2 : 1; }
 };
 
-constexpr TileConfig kF32Tiles{kContractionTileM, kContractionTileN, kContractionTileK, kContractionThreads, 1, 1, false};
+constexpr TileConfig kF32Tiles{kContractionTileM, kContractionTileN, kContractionTileK, kContractionThreads, 1, 1, Unit::kFma};
 
 // 128 x 128 tiles, 64 x 32 per warp (4 x 4 mma tiles); a dimension of 64 or less takes 64.
-// Padding 4 (A) and 8 (B) puts the 32 lanes of a fragment load on 32 banks.
-TileConfig Tf32TilesFor(int64_t m, int64_t n) {
-  return TileConfig{m > 64 ? 128 : 64, n > 64 ? 128 : 64, 32, kWarpsM * kWarpsN * kWarpSize, 4, 8, true};
+// TF32: padding 4 (A) and 8 (B) floats puts the 32 lanes of a fragment load on 32 banks.
+// 16-bit: both tiles are K-pair-major rows (B's transposed: N rows), 16 words of K pairs plus 4
+// of padding; lane (g, t) reads word 20 g + t, again 32 banks.
+TileConfig TensorCoreTilesFor(Unit unit, int64_t m, int64_t n) {
+  const bool half = unit == Unit::kHalf;
+  return TileConfig{m > 64 ? 128 : 64, n > 64 ? 128 : 64, 32, kWarpsM * kWarpsN * kWarpSize, 4, half ? 4 : 8, unit};
 }
 // Split-K: a grid of fewer tiles than this is split along K (see SplitsFor).
 constexpr int64_t kSplitBelowBlocks = 64, kSplitTargetBlocks = 128, kMaxSplits = 16, kMinSplitK = 64;
@@ -367,7 +381,7 @@ std::vector<mlir::Value> ApplyMap(mlir::OpBuilder& b, mlir::Location loc, mlir::
 int64_t SplitsFor(const Contraction& c, const TileConfig& tiles, int64_t* chunk) {
   const int64_t blocks = ((c.n + tiles.tn - 1) / tiles.tn) * ((c.m + tiles.tm - 1) / tiles.tm) * c.batch;
   int64_t splits = 1;
-  if (blocks < (tiles.tf32 ? kSplitTargetBlocks : kSplitBelowBlocks)) {
+  if (blocks < (tiles.tensor_cores() ? kSplitTargetBlocks : kSplitBelowBlocks)) {
     splits = std::min({kMaxSplits, c.k / kMinSplitK, (kSplitTargetBlocks + blocks - 1) / blocks});
   }
   splits = std::max<int64_t>(splits, 1);
@@ -375,47 +389,74 @@ int64_t SplitsFor(const Contraction& c, const TileConfig& tiles, int64_t* chunk)
   return (c.k + *chunk - 1) / *chunk;
 }
 
-// One shared tile's K on tensor cores. Per 8 of K, each warp loads its A fragments (a0..a3 at
-// rows g, g + 8 and columns t, t + 4 of a 16 x 8 slice) and B fragments (b0, b1 at rows t, t + 4,
-// column g of an 8 x 8 slice), then issues one mma.sync.m16n8k8 per 16 x 8 tile of its part of
-// C. `acc` holds the C fragments, four per mma tile, the tiles row-major.
-void MmaSteps(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mlir::Value a_tile, mlir::Value b_tile,
-              mlir::Value group, mlir::Value in_group, mlir::Value warp_m0, mlir::Value warp_n0,
+// One shared tile's K on tensor cores, for each K step of one instruction (8 TF32, 16 f16/bf16):
+// each warp loads its A fragments (rows g, g + 8 of a 16-row slice) and B fragments (column g
+// of an 8-column slice), then issues one mma.sync per 16 x 8 tile of its part of C. `acc` holds
+// the C fragments, four per mma tile, the tiles row-major (PTX ISA, "Matrix fragments for
+// mma.m16n8k8 / m16n8k16").
+// TF32: a0..a3 at columns t, t + 4 and b0, b1 at rows t, t + 4, each one float of the tile.
+// 16-bit: the tiles hold K pairs (A [m][k / 2], B [n][k / 2]) as 32-bit words, which are the
+// fragment registers: a0..a3 the pairs t, t + 4 of rows g, g + 8, b0, b1 the pairs t, t + 4.
+void MmaSteps(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mlir::Type operand, mlir::Value a_tile,
+              mlir::Value b_tile, mlir::Value group, mlir::Value in_group, mlir::Value warp_m0, mlir::Value warp_n0,
               std::vector<mlir::Value>& acc) {
   auto ci = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
   const int64_t tiles_m = cfg.tm / kWarpsM / kMmaM, tiles_n = cfg.tn / kWarpsN / kMmaN;
+  const int64_t mma_k = cfg.mma_k(), pack = cfg.pack();
   const mlir::Type f32 = b.getF32Type(), i32 = b.getI32Type();
   auto result_type = mlir::LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
-  // The TF32 operands go in as their 32 bits.
-  auto load_bits = [&](mlir::Value tile, mlir::Value r, mlir::Value c) -> mlir::Value {
+  // The operand registers: TF32 and bf16 (inline PTX, see kMmaBf16Asm) go in as 32 bits, f16
+  // pairs as vector<2xf16>.
+  const bool bf16 = cfg.unit == Unit::kHalf && operand.isBF16();
+  mlir::NVVM::MMATypes ptx_type = mlir::NVVM::MMATypes::tf32;
+  mlir::Type reg = i32;
+  if (cfg.unit == Unit::kHalf && !bf16) {
+    ptx_type = mlir::NVVM::MMATypes::f16;
+    reg = mlir::VectorType::get({2}, operand);
+  }
+  auto load_reg = [&](mlir::Value tile, mlir::Value r, mlir::Value c) -> mlir::Value {
     mlir::Value v = b.create<mlir::memref::LoadOp>(loc, tile, mlir::ValueRange{r, c});
-    return b.create<mlir::arith::BitcastOp>(loc, i32, v);
+    if (v.getType() == reg) return v;
+    if (v.getType().isF32()) return b.create<mlir::arith::BitcastOp>(loc, i32, v);
+    return b.create<mlir::LLVM::BitcastOp>(loc, reg, v);  // a packed i32 pair as f16x2
   };
   mlir::Value a_row0 = b.create<mlir::arith::AddIOp>(loc, warp_m0, group);
   mlir::Value b_col0 = b.create<mlir::arith::AddIOp>(loc, warp_n0, group);
-  for (int64_t kk = 0; kk < cfg.tk; kk += kMmaK) {
-    mlir::Value k_lo = b.create<mlir::arith::AddIOp>(loc, in_group, ci(kk));
-    mlir::Value k_hi = b.create<mlir::arith::AddIOp>(loc, in_group, ci(kk + 4));
+  for (int64_t kk = 0; kk < cfg.tk; kk += mma_k) {
+    // Tile columns of the fragments' two K halves.
+    mlir::Value k_lo = b.create<mlir::arith::AddIOp>(loc, in_group, ci(kk / pack));
+    mlir::Value k_hi = b.create<mlir::arith::AddIOp>(loc, in_group, ci(kk / pack + 4));
     std::vector<std::array<mlir::Value, 4>> a(static_cast<size_t>(tiles_m));
     std::vector<std::array<mlir::Value, 2>> bf(static_cast<size_t>(tiles_n));
     for (int64_t i = 0; i < tiles_m; ++i) {
       mlir::Value r_lo = b.create<mlir::arith::AddIOp>(loc, a_row0, ci(i * kMmaM));
       mlir::Value r_hi = b.create<mlir::arith::AddIOp>(loc, a_row0, ci(i * kMmaM + 8));
-      a[i] = {load_bits(a_tile, r_lo, k_lo), load_bits(a_tile, r_hi, k_lo), load_bits(a_tile, r_lo, k_hi),
-              load_bits(a_tile, r_hi, k_hi)};
+      a[i] = {load_reg(a_tile, r_lo, k_lo), load_reg(a_tile, r_hi, k_lo), load_reg(a_tile, r_lo, k_hi),
+              load_reg(a_tile, r_hi, k_hi)};
     }
     for (int64_t j = 0; j < tiles_n; ++j) {
       mlir::Value col = b.create<mlir::arith::AddIOp>(loc, b_col0, ci(j * kMmaN));
-      bf[j] = {load_bits(b_tile, k_lo, col), load_bits(b_tile, k_hi, col)};
+      // The 16-bit B tile is [n][k pair]; the TF32 one [k][n].
+      bf[j] = cfg.unit == Unit::kHalf ? std::array<mlir::Value, 2>{load_reg(b_tile, col, k_lo), load_reg(b_tile, col, k_hi)}
+                                      : std::array<mlir::Value, 2>{load_reg(b_tile, k_lo, col), load_reg(b_tile, k_hi, col)};
     }
     for (int64_t i = 0; i < tiles_m; ++i) {
       for (int64_t j = 0; j < tiles_n; ++j) {
         mlir::Value* c = &acc[static_cast<size_t>((i * tiles_n + j) * 4)];
-        auto mma = b.create<mlir::NVVM::MmaOp>(
-            loc, result_type, mlir::ValueRange(a[i]), mlir::ValueRange(bf[j]), mlir::ValueRange{c[0], c[1], c[2], c[3]},
-            llvm::ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK}, std::nullopt, std::nullopt,
-            std::array<mlir::NVVM::MMATypes, 2>{mlir::NVVM::MMATypes::tf32, mlir::NVVM::MMATypes::tf32},
-            std::array<mlir::NVVM::MMALayout, 2>{mlir::NVVM::MMALayout::row, mlir::NVVM::MMALayout::col});
+        mlir::Value mma;
+        if (bf16) {
+          const mlir::Value operands[] = {a[i][0], a[i][1], a[i][2], a[i][3], bf[j][0], bf[j][1], c[0], c[1], c[2], c[3]};
+          mma = b.create<mlir::LLVM::InlineAsmOp>(loc, result_type, operands, kMmaBf16Asm, kMmaBf16AsmConstraints,
+                                                  /*has_side_effects=*/false, /*is_align_stack=*/false,
+                                                  mlir::LLVM::AsmDialectAttr(), mlir::ArrayAttr())
+                    .getResult(0);
+        } else {
+          mma = b.create<mlir::NVVM::MmaOp>(
+              loc, result_type, mlir::ValueRange(a[i]), mlir::ValueRange(bf[j]), mlir::ValueRange{c[0], c[1], c[2], c[3]},
+              llvm::ArrayRef<int64_t>{kMmaM, kMmaN, mma_k}, std::nullopt, std::nullopt,
+              std::array<mlir::NVVM::MMATypes, 2>{ptx_type, ptx_type},
+              std::array<mlir::NVVM::MMALayout, 2>{mlir::NVVM::MMALayout::row, mlir::NVVM::MMALayout::col});
+        }
         for (int64_t v = 0; v < 4; ++v) c[v] = b.create<mlir::LLVM::ExtractValueOp>(loc, mma, llvm::ArrayRef<int64_t>{v});
       }
     }
@@ -458,8 +499,18 @@ mlir::Value RoundToTf32(mlir::OpBuilder& b, mlir::Location loc, mlir::Value v) {
   return b.create<mlir::arith::BitcastOp>(loc, b.getF32Type(), b.create<mlir::arith::SelectOp>(loc, finite, rounded, bits));
 }
 
-void Lower(Contraction c, bool split_k, bool tf32) {
-  const TileConfig cfg = tf32 ? Tf32TilesFor(c.m, c.n) : kF32Tiles;
+// Two 16-bit floats as one 32-bit word, `lo` in the low half (a .f16x2 / .bf16x2 register).
+mlir::Value PackPair(mlir::OpBuilder& b, mlir::Location loc, mlir::Value lo, mlir::Value hi) {
+  const mlir::Type i16 = b.getI16Type(), i32 = b.getI32Type();
+  auto widened = [&](mlir::Value v) -> mlir::Value {
+    return b.create<mlir::arith::ExtUIOp>(loc, i32, b.create<mlir::arith::BitcastOp>(loc, i16, v));
+  };
+  mlir::Value high = b.create<mlir::arith::ShLIOp>(loc, widened(hi), b.create<mlir::arith::ConstantIntOp>(loc, 16, 32));
+  return b.create<mlir::arith::OrIOp>(loc, widened(lo), high);
+}
+
+void Lower(Contraction c, bool split_k, Unit unit) {
+  const TileConfig cfg = unit == Unit::kFma ? kF32Tiles : TensorCoreTilesFor(unit, c.m, c.n);
   mlir::linalg::LinalgOp op = c.op;
   mlir::MLIRContext* ctx = op.getContext();
   mlir::OpOperand* out_operand = op.getDpsInitOperand(0);
@@ -478,11 +529,19 @@ void Lower(Contraction c, bool split_k, bool tf32) {
   const mlir::Location loc = op.getLoc();
   auto index = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
   const mlir::Type f32 = b.getF32Type();
+  // The 16-bit kernel's operand type (both operands'); its tiles hold pairs as i32.
+  const mlir::Type operand = ElementType(c.a->get());
+  const mlir::Type tile_element = cfg.unit == Unit::kHalf ? mlir::Type(b.getI32Type()) : f32;
   const mlir::Attribute workgroup = mlir::gpu::AddressSpaceAttr::get(ctx, mlir::gpu::AddressSpace::Workgroup);
   // Rows padded (f32: by one element, so the stores of a column-wise staging of a transposed
-  // operand and the row-wise one both spread over the 32 banks; TF32: see Tf32TilesFor).
-  auto a_tile_type = mlir::MemRefType::get({cfg.tm, cfg.tk + cfg.pad_a}, f32, mlir::MemRefLayoutAttrInterface(), workgroup);
-  auto b_tile_type = mlir::MemRefType::get({cfg.tk, cfg.tn + cfg.pad_b}, f32, mlir::MemRefLayoutAttrInterface(), workgroup);
+  // operand and the row-wise one both spread over the 32 banks; tensor cores: see
+  // TensorCoreTilesFor). A 16-bit B tile is stored transposed, [n][k pair].
+  const int64_t kp = cfg.tk / cfg.pack();
+  auto shared = [&](int64_t rows, int64_t cols) {
+    return mlir::MemRefType::get({rows, cols}, tile_element, mlir::MemRefLayoutAttrInterface(), workgroup);
+  };
+  auto a_tile_type = shared(cfg.tm, kp + cfg.pad_a);
+  auto b_tile_type = cfg.unit == Unit::kHalf ? shared(cfg.tn, kp + cfg.pad_b) : shared(cfg.tk, cfg.tn + cfg.pad_b);
   Source a_src = SourceOf(c, c.a), b_src = SourceOf(c, c.b);
   if (consumer) {
     // The kernel's stores must not land in what its tile loads read.
@@ -508,13 +567,13 @@ void Lower(Contraction c, bool split_k, bool tf32) {
   mlir::Value tid = launch.getThreadIds().x;
   mlir::Value m0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().y, index(cfg.tm));
   mlir::Value n0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().x, index(cfg.tn));
-  // TF32: the lane's group (g: the fragment row / B column) and its index in the group (t),
-  // and the origin of its warp's part of the tile.
+  // Tensor cores: the lane's group (g: the fragment row / B column) and its index in the group
+  // (t), and the origin of its warp's part of the tile.
   const int64_t warp_tm = cfg.tm / kWarpsM, warp_tn = cfg.tn / kWarpsN;
   const int64_t mma_tiles_m = warp_tm / kMmaM, mma_tiles_n = warp_tn / kMmaN;
   // f32: the thread's column and row in the 16 x 16 grid of 4 x 4 micro-tiles.
   mlir::Value group, in_group, warp_m0, warp_n0, tx, ty;
-  if (!cfg.tf32) {
+  if (!cfg.tensor_cores()) {
     tx = b.create<mlir::arith::RemUIOp>(loc, tid, index(kThreadsX));
     ty = b.create<mlir::arith::DivUIOp>(loc, tid, index(kThreadsX));
   } else {
@@ -549,25 +608,28 @@ void Lower(Contraction c, bool split_k, bool tf32) {
     k_end = b.create<mlir::arith::MinUIOp>(loc, b.create<mlir::arith::AddIOp>(loc, k_begin, index(chunk)), index(c.k));
   }
   mlir::Value zero_f = b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
-  const int64_t accumulators = cfg.tf32 ? mma_tiles_m * mma_tiles_n * 4 : kMicroM * kMicroN;
+  const int64_t accumulators = cfg.tensor_cores() ? mma_tiles_m * mma_tiles_n * 4 : kMicroM * kMicroN;
   std::vector<mlir::Value> init(accumulators, zero_f);
 
   // The staging of one operand tile (`rows` x `cols`, origin r0, c0 in global, bounds rmax, cmax):
   // element e = tid + threads * s sits at (e / cols, e % cols) of the tile; when the source's
   // contiguous (last) index follows the tile's rows, consecutive threads take consecutive rows
-  // instead (coalesced global reads of a transposed operand).
+  // instead (coalesced global reads of a transposed operand). With `pack` 2, each tile element
+  // is two operands adjacent along the columns (K), packed into 32 bits.
   struct Staging {
     const Source* src;
     int64_t rows, cols, rmax, cmax;
     unsigned rdim, cdim;
     mlir::Value tile;
+    int64_t pack;
     bool rows_fastest() const {
       const mlir::AffineMap map = src->map;
       return map.getNumResults() > 0 && map.getResult(map.getNumResults() - 1).isFunctionOfDim(rdim);
     }
   };
-  const Staging a_stage{&a_src, cfg.tm, cfg.tk, c.m, c.k, c.dm, c.dk, a_tile};
-  const Staging b_stage{&b_src, cfg.tk, cfg.tn, c.k, c.n, c.dk, c.dn, b_tile};
+  const Staging a_stage{&a_src, cfg.tm, kp, c.m, c.k, c.dm, c.dk, a_tile, cfg.pack()};
+  const Staging b_stage = cfg.unit == Unit::kHalf ? Staging{&b_src, cfg.tn, kp, c.n, c.k, c.dn, c.dk, b_tile, 2}
+                                                  : Staging{&b_src, cfg.tk, cfg.tn, c.k, c.n, c.dk, c.dn, b_tile, 1};
   // This thread's element s of the tile: (row, column).
   auto tile_position = [&](mlir::OpBuilder& lb, mlir::Location l, const Staging& st, int64_t s) {
     auto ci = [&](int64_t v) -> mlir::Value { return lb.create<mlir::arith::ConstantIndexOp>(l, v); };
@@ -580,33 +642,42 @@ void Lower(Contraction c, bool split_k, bool tf32) {
                           lb.create<mlir::arith::RemUIOp>(l, e, ci(st.cols)).getResult());
   };
   // The thread's elements of the tile at (r0, c0) from global memory, out of bounds as 0 (the
-  // address clamped, so the load stays in bounds), rounded to TF32 in the tensor-core kernel
-  // (once here rather than per fragment load). A dimension that the tiles divide (static
-  // shapes: every 1024^2 operand) needs no check: the caller keeps c0/r0 of K inside it.
+  // address clamped, so the load stays in bounds), rounded to TF32 in the TF32 kernel (once here
+  // rather than per fragment load), packed in pairs in the 16-bit one. A dimension that the
+  // tiles divide (static shapes: every 1024^2 operand) needs no check: the caller keeps c0/r0 of
+  // K inside it.
   auto fetch = [&](mlir::OpBuilder& lb, mlir::Location l, const Staging& st, mlir::Value r0, mlir::Value c0) {
     auto ci = [&](int64_t v) -> mlir::Value { return lb.create<mlir::arith::ConstantIndexOp>(l, v); };
-    const bool check_r = st.rmax % st.rows != 0, check_c = st.cmax % st.cols != 0;
+    const bool check_r = st.rmax % st.rows != 0, check_c = st.cmax % (st.cols * st.pack) != 0;
     std::vector<mlir::Value> values;
     for (int64_t s = 0; s < st.rows * st.cols / cfg.threads; ++s) {
       auto [r, col] = tile_position(lb, l, st, s);
       mlir::Value gr = lb.create<mlir::arith::AddIOp>(l, r0, r);
-      mlir::Value gc = lb.create<mlir::arith::AddIOp>(l, c0, col);
-      mlir::Value in;
-      std::vector<mlir::Value> dims = base_dims;
-      dims[st.rdim] = gr;
-      dims[st.cdim] = gc;
-      for (auto [check, g, dim, bound] : {std::tuple{check_r, gr, st.rdim, st.rmax}, std::tuple{check_c, gc, st.cdim, st.cmax}}) {
-        if (!check) continue;
-        mlir::Value inside = lb.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ult, g, ci(bound));
-        in = in ? lb.create<mlir::arith::AndIOp>(l, in, inside).getResult() : inside;
-        dims[dim] = lb.create<mlir::arith::MinUIOp>(l, g, ci(bound - 1));
+      if (st.pack > 1) col = lb.create<mlir::arith::MulIOp>(l, col, ci(st.pack));
+      std::vector<mlir::Value> pair;
+      for (int64_t h = 0; h < st.pack; ++h) {
+        mlir::Value gc = lb.create<mlir::arith::AddIOp>(l, c0, h == 0 ? col : lb.create<mlir::arith::AddIOp>(l, col, ci(h)));
+        mlir::Value in;
+        std::vector<mlir::Value> dims = base_dims;
+        dims[st.rdim] = gr;
+        dims[st.cdim] = gc;
+        for (auto [check, g, dim, bound] : {std::tuple{check_r, gr, st.rdim, st.rmax}, std::tuple{check_c, gc, st.cdim, st.cmax}}) {
+          if (!check) continue;
+          mlir::Value inside = lb.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ult, g, ci(bound));
+          in = in ? lb.create<mlir::arith::AndIOp>(l, in, inside).getResult() : inside;
+          dims[dim] = lb.create<mlir::arith::MinUIOp>(l, g, ci(bound - 1));
+        }
+        mlir::Value v = lb.create<mlir::memref::LoadOp>(l, st.src->buffer, ApplyMap(lb, l, st.src->map, dims));
+        const bool half = IsHalfFloat(v.getType());
+        if (half && st.pack == 1) v = lb.create<mlir::arith::ExtFOp>(l, f32, v);
+        if (in) {
+          mlir::Value zero = st.pack == 1 ? zero_f : lb.create<mlir::arith::ConstantOp>(l, lb.getFloatAttr(v.getType(), 0.0));
+          v = lb.create<mlir::arith::SelectOp>(l, in, v, zero);
+        }
+        if (cfg.unit == Unit::kTf32 && !half) v = RoundToTf32(lb, l, v);  // a widened half is a TF32 value already
+        pair.push_back(v);
       }
-      mlir::Value v = lb.create<mlir::memref::LoadOp>(l, st.src->buffer, ApplyMap(lb, l, st.src->map, dims));
-      const bool half = IsHalfFloat(v.getType());
-      if (half) v = lb.create<mlir::arith::ExtFOp>(l, f32, v);
-      if (in) v = lb.create<mlir::arith::SelectOp>(l, in, v, zero_f);
-      if (cfg.tf32 && !half) v = RoundToTf32(lb, l, v);  // a widened half is a TF32 value already
-      values.push_back(v);
+      values.push_back(st.pack == 1 ? pair[0] : PackPair(lb, l, pair[0], pair[1]));
     }
     return values;
   };
@@ -620,8 +691,13 @@ void Lower(Contraction c, bool split_k, bool tf32) {
   // tiles' elements. Each step stores those to shared memory, issues the global loads of the
   // step after (their latency hidden behind this step's products), then computes. Past the end
   // of K the loads read clamped addresses and are not used.
+  // B's tile origin: (k, n), or (n, k) for the transposed 16-bit tile.
+  const bool b_transposed = cfg.unit == Unit::kHalf;
+  auto fetch_b = [&](mlir::OpBuilder& lb, mlir::Location l, mlir::Value k0) {
+    return b_transposed ? fetch(lb, l, b_stage, n0, k0) : fetch(lb, l, b_stage, k0, n0);
+  };
   std::vector<mlir::Value> first_a = fetch(b, loc, a_stage, m0, k_begin);
-  std::vector<mlir::Value> first_b = fetch(b, loc, b_stage, k_begin, n0);
+  std::vector<mlir::Value> first_b = fetch_b(b, loc, k_begin);
   const size_t n_acc = init.size(), n_a = first_a.size();
   init.insert(init.end(), first_a.begin(), first_a.end());
   init.insert(init.end(), first_b.begin(), first_b.end());
@@ -638,10 +714,10 @@ void Lower(Contraction c, bool split_k, bool tf32) {
         // the last tile instead of running past the end.
         if (c.k % cfg.tk == 0) k_next = lb.create<mlir::arith::MinUIOp>(l, k_next, ci(c.k - cfg.tk));
         std::vector<mlir::Value> next_a = fetch(lb, l, a_stage, m0, k_next);
-        std::vector<mlir::Value> next_b = fetch(lb, l, b_stage, k_next, n0);
+        std::vector<mlir::Value> next_b = fetch_b(lb, l, k_next);
         std::vector<mlir::Value> acc(carried.begin(), carried.begin() + static_cast<std::ptrdiff_t>(n_acc));
-        if (cfg.tf32) {
-          MmaSteps(lb, l, cfg, a_tile, b_tile, group, in_group, warp_m0, warp_n0, acc);
+        if (cfg.tensor_cores()) {
+          MmaSteps(lb, l, cfg, operand, a_tile, b_tile, group, in_group, warp_m0, warp_n0, acc);
         } else {
           FmaSteps(lb, l, cfg, a_tile, b_tile, tx, ty, acc);
         }
@@ -706,7 +782,7 @@ void Lower(Contraction c, bool split_k, bool tf32) {
   };
   // Where each accumulator lands in the block's tile: (row, column) offsets.
   std::vector<std::pair<mlir::Value, mlir::Value>> slots;
-  if (cfg.tf32) {
+  if (cfg.tensor_cores()) {
     // mma.sync's C fragment: c0, c1 at (g, 2t), (g, 2t + 1); c2, c3 eight rows below.
     mlir::Value col_in_tile = b.create<mlir::arith::MulIOp>(loc, in_group, index(2));
     for (int64_t i = 0; i < mma_tiles_m; ++i) {
@@ -805,8 +881,11 @@ absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_
   }
   for (const Contraction& c : found) {
     // 16-bit float operands take the tensor cores whatever `tf32` says: they lose nothing there.
-    const bool halves = IsHalfFloat(ElementType(c.a->get())) && IsHalfFloat(ElementType(c.b->get()));
-    Lower(c, split_k, tf32 || halves);
+    // Both of one type: the 16-bit instruction; a mix (f16 with bf16) goes through TF32.
+    const mlir::Type a = ElementType(c.a->get()), b = ElementType(c.b->get());
+    const bool halves = IsHalfFloat(a) && IsHalfFloat(b);
+    const Unit unit = halves && a == b ? Unit::kHalf : (tf32 || halves) ? Unit::kTf32 : Unit::kFma;
+    Lower(c, split_k, unit);
   }
   // Temps that are only filled any more (their copies, contractions and epilogue readers are
   // gone): dropped.

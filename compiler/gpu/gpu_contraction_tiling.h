@@ -27,6 +27,14 @@ namespace strata::gpu {
 inline constexpr int64_t kContractionTileM = 64, kContractionTileN = 64, kContractionTileK = 16;
 inline constexpr int64_t kContractionThreads = 256;  // 16 x 16 threads, 4 x 4 outputs each
 
+// The bf16 tensor-core instruction, as inline PTX: MLIR 19's nvvm.mma.sync verifier wants
+// vector<2xf16> operands for bf16 while LLVM's intrinsic takes i32, so no nvvm op gets through.
+// Operands: 4 A and 2 B registers (i32: two bf16 each), 4 f32 C; results: 4 f32 D. The GPU
+// emulator (gpu_host_kernels.h) recognises this exact string.
+inline constexpr char kMmaBf16Asm[] =
+    "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {$0,$1,$2,$3}, {$4,$5,$6,$7}, {$8,$9}, {$10,$11,$12,$13};";
+inline constexpr char kMmaBf16AsmConstraints[] = "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f";
+
 // On the bufferized host function, before the block reductions. Contractions with M or N below
 // `min_dim` (a 1x784 by 784x10 MatMul: a 64x64 tile would be mostly idle) are left alone.
 // With `split_k`, a contraction of fewer than 64 tiles (batch included) and K >= 128 is split
@@ -38,10 +46,10 @@ inline constexpr int64_t kContractionThreads = 256;  // 16 x 16 threads, 4 x 4 o
 // TF32 (10 mantissa bits, to nearest) as they are staged, and each warp's 64 x 32 part of C
 // accumulated in f32 by mma.sync.m16n8k8 (sm_80+).
 // Float16 and bfloat16 operands (MatMul on halves: f32 accumulation, linalg's extf of each input)
-// are widened to f32 as they are staged. When both are 16-bit, the tensor-core kernel is used
-// whatever `tf32` says: those values are TF32 values, so nothing is rounded, and the products and
-// sums are what a native f16 mma.sync would compute (loads are half the bytes; the instruction
-// is the TF32 one, at half the f16 rate).
+// of one type take mma.sync.m16n8k16 whatever `tf32` says (their products are exact in f32):
+// the same tiles, the operands staged as they are, two adjacent in K per 32-bit word of shared
+// memory (B transposed), which are the fragment registers. A mix of f16 and bf16 is widened to
+// f32 as it is staged and takes the TF32 kernel (f16 and bf16 values are TF32 values).
 absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim, bool split_k, bool tf32);
 
 }  // namespace strata::gpu

@@ -13,24 +13,29 @@ namespace strata::gpu {
 namespace {
 
 // Whether the im2col form of `conv` is a contraction the tiler takes (rows n*oh*ow and columns
-// oc both >= min_dim), with a column buffer of at most `max_col_bytes`.
+// oc both >= min_dim; f32 sums of f32, f16 or bf16 operands of one type), with a column buffer
+// of at most `max_col_bytes`.
 bool WorthRewriting(mlir::linalg::Conv2DNhwcHwcfOp conv, int64_t min_dim, int64_t max_col_bytes) {
   auto input = mlir::dyn_cast<mlir::RankedTensorType>(conv.getInputs()[0].getType());
   auto filter = mlir::dyn_cast<mlir::RankedTensorType>(conv.getInputs()[1].getType());
   auto output = mlir::dyn_cast<mlir::RankedTensorType>(conv.getOutputs()[0].getType());
   if (!input || !filter || !output) return false;  // already bufferized: not this stage
   if (!input.hasStaticShape() || !filter.hasStaticShape() || !output.hasStaticShape()) return false;
-  if (!input.getElementType().isF32() || !filter.getElementType().isF32() || !output.getElementType().isF32()) {
+  const mlir::Type element = input.getElementType();
+  if (!(element.isF32() || element.isF16() || element.isBF16()) || filter.getElementType() != element ||
+      !output.getElementType().isF32()) {
     return false;
   }
   const llvm::ArrayRef<int64_t> out = output.getShape(), f = filter.getShape();
   const int64_t rows = out[0] * out[1] * out[2], cols = out[3], k = f[0] * f[1] * f[2];
-  return rows >= min_dim && cols >= min_dim && rows * k * 4 <= max_col_bytes;
+  const int64_t element_bytes = element.getIntOrFloatBitWidth() / 8;
+  return rows >= min_dim && cols >= min_dim && rows * k * element_bytes <= max_col_bytes;
 }
 
 // col[r, q] = input[b, oh*sh + fh*dh, ow*sw + fw*dw, c] for r = (b, oh, ow) and q = (fh, fw, c)
 // (row-major), then out[r, f] += col[r, q] * filter[q, f] as a linalg.matmul on the collapsed
-// filter and output. The batch is folded into the rows: the filter is shared, so one matmul
+// filter and output. The column buffer has the input's element type: 16-bit floats stay 16-bit
+// (half the bytes) and the matmul widens them, which the tiler puts on the tensor cores. The batch is folded into the rows: the filter is shared, so one matmul
 // with n*oh*ow rows fills the GPU better than n matmuls of oh*ow.
 mlir::Value Im2ColMatmul(mlir::IRRewriter& b, mlir::linalg::Conv2DNhwcHwcfOp conv) {
   const mlir::Location loc = conv.getLoc();
@@ -42,9 +47,10 @@ mlir::Value Im2ColMatmul(mlir::IRRewriter& b, mlir::linalg::Conv2DNhwcHwcfOp con
   const int64_t rows = out[0] * oh * ow, k = fh * fw * ic;
   const llvm::SmallVector<int64_t> strides(conv.getStrides().getValues<int64_t>());
   const llvm::SmallVector<int64_t> dilations(conv.getDilations().getValues<int64_t>());
-  mlir::Type f32 = b.getF32Type();
+  const mlir::Type element = mlir::cast<mlir::RankedTensorType>(input.getType()).getElementType();
+  const mlir::Type out_element = out_type.getElementType();
 
-  mlir::Value col_init = b.create<mlir::tensor::EmptyOp>(loc, llvm::ArrayRef<int64_t>{rows, k}, f32);
+  mlir::Value col_init = b.create<mlir::tensor::EmptyOp>(loc, llvm::ArrayRef<int64_t>{rows, k}, element);
   mlir::AffineMap identity = b.getMultiDimIdentityMap(2);
   auto col = b.create<mlir::linalg::GenericOp>(
       loc, col_init.getType(), mlir::ValueRange{}, mlir::ValueRange{col_init}, llvm::ArrayRef<mlir::AffineMap>{identity},
@@ -69,9 +75,9 @@ mlir::Value Im2ColMatmul(mlir::IRRewriter& b, mlir::linalg::Conv2DNhwcHwcfOp con
   const llvm::SmallVector<mlir::ReassociationIndices> filter_groups = {{0, 1, 2}, {3}};
   const llvm::SmallVector<mlir::ReassociationIndices> out_groups = {{0, 1, 2}, {3}};
   mlir::Value filter2d = b.create<mlir::tensor::CollapseShapeOp>(
-      loc, mlir::RankedTensorType::get({k, oc}, f32), filter, filter_groups);
+      loc, mlir::RankedTensorType::get({k, oc}, element), filter, filter_groups);
   mlir::Value out2d = b.create<mlir::tensor::CollapseShapeOp>(
-      loc, mlir::RankedTensorType::get({rows, oc}, f32), output, out_groups);
+      loc, mlir::RankedTensorType::get({rows, oc}, out_element), output, out_groups);
   auto matmul = b.create<mlir::linalg::MatmulOp>(loc, mlir::TypeRange{out2d.getType()},
                                                  mlir::ValueRange{col.getResult(0), filter2d}, mlir::ValueRange{out2d});
   return b.create<mlir::tensor::ExpandShapeOp>(loc, out_type, matmul.getResult(0), out_groups).getResult();

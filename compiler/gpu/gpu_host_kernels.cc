@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "compiler/gpu/gpu_diagnostics.h"
 #include "compiler/gpu/gpu_context.h"
+#include "compiler/gpu/gpu_contraction_tiling.h"
 #include "compiler/jit.h"
 #include "compiler/mlir_context.h"
 #include "llvm/Support/raw_ostream.h"
@@ -75,12 +76,6 @@ void Declare(mlir::ModuleOp module, const char* name, LLVM::LLVMFunctionType typ
   b.create<LLVM::LLVMFuncOp>(module.getLoc(), name, type);
 }
 
-// mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 as the warp would compute it, from 32
-// shuffles: lane (g, t) = (lane / 4, lane % 4) holds A's (g, t), (g + 8, t), (g, t + 4),
-// (g + 8, t + 4), B's (k, n) = (t, g), (t + 4, g) and C's (g, 2t), (g, 2t + 1), (g + 8, 2t),
-// (g + 8, 2t + 1) (PTX ISA, "Matrix fragments for mma.m16n8k8"). Each lane fetches rows g and
-// g + 8 of A and columns 2t, 2t + 1 of B, drops the 13 mantissa bits TF32 does not have (as the
-// tensor cores do), and sums its four outputs in f32.
 // The running thread's lane (its linear index in the block, modulo 32), computed once at the
 // entry of `fn` and kept in `lanes` for its other mma.sync.
 mlir::Value LaneAtEntry(LLVM::LLVMFuncOp fn, LLVM::LLVMFuncOp sreg_fn, std::map<mlir::Operation*, mlir::Value>& lanes) {
@@ -103,56 +98,95 @@ mlir::Value LaneAtEntry(LLVM::LLVMFuncOp fn, LLVM::LLVMFuncOp sreg_fn, std::map<
   return lane;
 }
 
+// mma.sync m16n8k8 f32 += tf32 * tf32 or m16n8k16 f32 += f16 * f16 / bf16 * bf16, row.col, as
+// the warp would compute it, from shuffles. Lane (g, t) = (lane / 4, lane % 4) holds
+// - m16n8k8 (TF32): A's (g, t), (g + 8, t), (g, t + 4), (g + 8, t + 4) and B's (k, n) = (t, g),
+//   (t + 4, g), one value per register;
+// - m16n8k16 (16-bit): A's pairs (g, 2t..2t+1), (g + 8, 2t..), (g, 2t+8..), (g + 8, 2t+8..) and
+//   B's (2t..2t+1, g), (2t+8.., g), two values per register (the lower index in the low half);
+// and C's (g, 2t), (g, 2t + 1), (g + 8, 2t), (g + 8, 2t + 1) in both (PTX ISA, "Matrix
+// fragments for mma.m16n8k8 / mma.m16n8k16"). Each lane fetches rows g and g + 8 of A and
+// columns 2t, 2t + 1 of B, widens them to f32 (TF32: drops the 13 mantissa bits it does not
+// have, as the tensor cores do), and sums its four outputs in f32, in K order.
 // `lane`: the running thread's (LaneAtEntry).
-absl::Status EmulateMmaTf32(mlir::NVVM::MmaOp mma, mlir::Value lane, LLVM::LLVMFuncOp shfl_fn) {
-  const mlir::NVVM::MMAShapeAttr shape = mma.getShapeAttr();
-  if (shape.getM() != 16 || shape.getN() != 8 || shape.getK() != 8 || mma.getMultiplicandAPtxType() != mlir::NVVM::MMATypes::tf32 ||
-      mma.getMultiplicandBPtxType() != mlir::NVVM::MMATypes::tf32 || mma.getLayoutA() != mlir::NVVM::MMALayout::row ||
-      mma.getLayoutB() != mlir::NVVM::MMALayout::col || mma.getOperandA().size() != 4 || mma.getOperandB().size() != 2 ||
-      mma.getOperandC().size() != 4 || !mma.getOperandC()[0].getType().isF32()) {
-    return UnimplementedAt(mma, absl::StrCat("GPU emulator: ", Describe(mma),
-                                             " is not mma.sync m16n8k8 row.col f32 += tf32 * tf32, the one it emulates"));
-  }
-  mlir::OpBuilder b(mma);
-  const mlir::Location loc = mma.getLoc();
-  mlir::Type i32 = b.getI32Type(), f32 = b.getF32Type();
+// `op`: an nvvm.mma.sync or the inline PTX of kMmaBf16Asm; `a`, `bv`, `c` its operands.
+absl::Status EmulateMma(mlir::Operation* op, mlir::NVVM::MMATypes type, int64_t k_size, mlir::ValueRange a,
+                        mlir::ValueRange bv, mlir::ValueRange c, mlir::Value lane, LLVM::LLVMFuncOp shfl_fn) {
+  const bool tf32 = type == mlir::NVVM::MMATypes::tf32;
+  mlir::OpBuilder b(op);
+  const mlir::Location loc = op->getLoc();
+  mlir::Type i16 = b.getI16Type(), i32 = b.getI32Type(), f32 = b.getF32Type();
   auto c32 = [&](int64_t v) -> mlir::Value { return b.create<LLVM::ConstantOp>(loc, i32, b.getI32IntegerAttr(static_cast<int32_t>(v))); };
   mlir::Value g = b.create<LLVM::UDivOp>(loc, lane, c32(4)), t = b.create<LLVM::URemOp>(loc, lane, c32(4));
-  // The value `bits` of lane `source` as TF32 (shfl.sync.idx over the whole warp).
-  auto fetch = [&](mlir::Value bits, mlir::Value source) -> mlir::Value {
+  // The 32 bits of register `value` in lane `source` (shfl.sync.idx over the whole warp).
+  auto fetch = [&](mlir::Value value, mlir::Value source) -> mlir::Value {
+    mlir::Value bits = value.getType() == i32 ? value : b.create<LLVM::BitcastOp>(loc, i32, value).getResult();
     mlir::Value packed =
         b.create<LLVM::CallOp>(loc, shfl_fn, mlir::ValueRange{c32(emu::kStrataEmuShflIdx), c32(-1), bits, source, c32(31)})
             .getResult();
-    mlir::Value got = b.create<LLVM::TruncOp>(loc, i32, packed);
-    got = b.create<LLVM::AndOp>(loc, got, c32(static_cast<int32_t>(0xFFFFE000u)));
-    return b.create<LLVM::BitcastOp>(loc, f32, got);
+    return b.create<LLVM::TruncOp>(loc, i32, packed);
   };
-  mlir::ValueRange a = mma.getOperandA(), bv = mma.getOperandB(), c = mma.getOperandC();
-  mlir::Value a_rows[2][8], b_cols[2][8];  // A[g + 8 h][k], B[k][2t + h]
-  for (int64_t j = 0; j < 4; ++j) {
+  // One operand of 32 bits (TF32) or of a register's half `h` (16-bit), as f32.
+  auto widen = [&](mlir::Value bits, int h) -> mlir::Value {
+    if (tf32) return b.create<LLVM::BitcastOp>(loc, f32, b.create<LLVM::AndOp>(loc, bits, c32(static_cast<int32_t>(0xFFFFE000u))));
+    mlir::Value part = h == 0 ? bits : b.create<LLVM::LShrOp>(loc, bits, c32(16)).getResult();
+    if (type == mlir::NVVM::MMATypes::bf16) {
+      return b.create<LLVM::BitcastOp>(loc, f32, b.create<LLVM::ShlOp>(loc, part, c32(16)));
+    }
+    mlir::Value f16 = b.create<LLVM::BitcastOp>(loc, b.getF16Type(), b.create<LLVM::TruncOp>(loc, i16, part));
+    return b.create<LLVM::FPExtOp>(loc, f32, f16);
+  };
+  const int64_t per_reg = tf32 ? 1 : 2, half_k = k_size / 2;
+  std::vector<mlir::Value> a_rows[2], b_cols[2];  // A[g + 8 r][k], B[k][2t + h]
+  for (int r = 0; r < 2; ++r) a_rows[r].resize(static_cast<size_t>(k_size)), b_cols[r].resize(static_cast<size_t>(k_size));
+  for (int64_t j = 0; j < 4; ++j) {  // the lane of the group holding K (j * per_reg + e) and K + half_k
     mlir::Value source = b.create<LLVM::AddOp>(loc, b.create<LLVM::MulOp>(loc, g, c32(4)), c32(j));
-    a_rows[0][j] = fetch(a[0], source);
-    a_rows[1][j] = fetch(a[1], source);
-    a_rows[0][j + 4] = fetch(a[2], source);
-    a_rows[1][j + 4] = fetch(a[3], source);
+    mlir::Value a_regs[2][2] = {{fetch(a[0], source), fetch(a[2], source)}, {fetch(a[1], source), fetch(a[3], source)}};
+    for (int64_t e = 0; e < per_reg; ++e) {
+      const size_t k = static_cast<size_t>(j * per_reg + e);
+      for (int r = 0; r < 2; ++r) {
+        a_rows[r][k] = widen(a_regs[r][0], static_cast<int>(e));
+        a_rows[r][k + static_cast<size_t>(half_k)] = widen(a_regs[r][1], static_cast<int>(e));
+      }
+    }
     for (int64_t h = 0; h < 2; ++h) {
       mlir::Value column = b.create<LLVM::AddOp>(loc, b.create<LLVM::MulOp>(loc, t, c32(2)), c32(h));
       mlir::Value holder = b.create<LLVM::AddOp>(loc, b.create<LLVM::MulOp>(loc, column, c32(4)), c32(j));
-      b_cols[h][j] = fetch(bv[0], holder);
-      b_cols[h][j + 4] = fetch(bv[1], holder);
+      mlir::Value lo = fetch(bv[0], holder), hi = fetch(bv[1], holder);
+      for (int64_t e = 0; e < per_reg; ++e) {
+        const size_t k = static_cast<size_t>(j * per_reg + e);
+        b_cols[h][k] = widen(lo, static_cast<int>(e));
+        b_cols[h][k + static_cast<size_t>(half_k)] = widen(hi, static_cast<int>(e));
+      }
     }
   }
-  mlir::Value result = b.create<LLVM::UndefOp>(loc, mma.getResult().getType());
+  mlir::Value result = b.create<LLVM::UndefOp>(loc, op->getResult(0).getType());
   for (int64_t v = 0; v < 4; ++v) {
     mlir::Value sum = c[v];
-    for (int64_t k = 0; k < 8; ++k) {
+    for (int64_t k = 0; k < k_size; ++k) {
       sum = b.create<LLVM::FAddOp>(loc, sum, b.create<LLVM::FMulOp>(loc, a_rows[v / 2][k], b_cols[v % 2][k]));
     }
     result = b.create<LLVM::InsertValueOp>(loc, result, sum, llvm::ArrayRef<int64_t>{v});
   }
-  mma.getResult().replaceAllUsesWith(result);
-  mma->erase();
+  op->getResult(0).replaceAllUsesWith(result);
+  op->erase();
   return absl::OkStatus();
+}
+
+absl::Status EmulateMma(mlir::NVVM::MmaOp mma, mlir::Value lane, LLVM::LLVMFuncOp shfl_fn) {
+  const mlir::NVVM::MMAShapeAttr shape = mma.getShapeAttr();
+  const mlir::NVVM::MMATypes type = mma.getMultiplicandAPtxType().value_or(mlir::NVVM::MMATypes::f64);
+  const bool tf32 = type == mlir::NVVM::MMATypes::tf32;
+  const bool half = type == mlir::NVVM::MMATypes::f16 || type == mlir::NVVM::MMATypes::bf16;
+  if (shape.getM() != 16 || shape.getN() != 8 || shape.getK() != (tf32 ? 8 : 16) || !(tf32 || half) ||
+      mma.getMultiplicandBPtxType() != type || mma.getLayoutA() != mlir::NVVM::MMALayout::row ||
+      mma.getLayoutB() != mlir::NVVM::MMALayout::col || mma.getOperandA().size() != 4 || mma.getOperandB().size() != 2 ||
+      mma.getOperandC().size() != 4 || !mma.getOperandC()[0].getType().isF32()) {
+    return UnimplementedAt(mma, absl::StrCat("GPU emulator: ", Describe(mma),
+                                             " is not mma.sync row.col f32 += m16n8k8 tf32 or m16n8k16 f16/bf16, "
+                                             "the ones it emulates"));
+  }
+  return EmulateMma(mma, type, shape.getK(), mma.getOperandA(), mma.getOperandB(), mma.getOperandC(), lane, shfl_fn);
 }
 
 // Replaces every NVVM op under `module` by its emulator call.
@@ -167,9 +201,11 @@ absl::Status ReplaceNvvmOps(mlir::ModuleOp module) {
   auto barrier_fn = module.lookupSymbol<LLVM::LLVMFuncOp>(kBarrierFn);
   auto shfl_fn = module.lookupSymbol<LLVM::LLVMFuncOp>(kShflFn);
 
-  std::vector<mlir::Operation*> nvvm_ops;
+  std::vector<mlir::Operation*> nvvm_ops;  // and inline PTX
   module.walk([&](mlir::Operation* op) {
-    if (op->getDialect() && op->getDialect()->getNamespace() == "nvvm") nvvm_ops.push_back(op);
+    if ((op->getDialect() && op->getDialect()->getNamespace() == "nvvm") || mlir::isa<LLVM::InlineAsmOp>(op)) {
+      nvvm_ops.push_back(op);
+    }
   });
   std::map<mlir::Operation*, mlir::Value> lanes;  // kernel -> its thread's lane (mma.sync)
   for (mlir::Operation* op : nvvm_ops) {
@@ -210,7 +246,21 @@ absl::Status ReplaceNvvmOps(mlir::ModuleOp module) {
       op->erase();
     } else if (auto mma = mlir::dyn_cast<mlir::NVVM::MmaOp>(op)) {
       mlir::Value lane = LaneAtEntry(mma->getParentOfType<LLVM::LLVMFuncOp>(), sreg_fn, lanes);
-      if (absl::Status s = EmulateMmaTf32(mma, lane, shfl_fn); !s.ok()) return s;
+      if (absl::Status s = EmulateMma(mma, lane, shfl_fn); !s.ok()) return s;
+    } else if (auto inline_asm = mlir::dyn_cast<LLVM::InlineAsmOp>(op)) {
+      // The only inline PTX the kernels hold: the bf16 mma.sync (see kMmaBf16Asm).
+      if (inline_asm.getAsmString() != kMmaBf16Asm || inline_asm.getConstraints() != kMmaBf16AsmConstraints ||
+          inline_asm.getNumOperands() != 10 || inline_asm.getNumResults() != 1) {
+        return UnimplementedAt(op, absl::StrCat("GPU emulator: inline PTX '", inline_asm.getAsmString().str(),
+                                                "' is not the bf16 mma.sync it emulates"));
+      }
+      mlir::OperandRange operands = inline_asm.getOperands();
+      mlir::Value lane = LaneAtEntry(op->getParentOfType<LLVM::LLVMFuncOp>(), sreg_fn, lanes);
+      if (absl::Status s = EmulateMma(op, mlir::NVVM::MMATypes::bf16, 16, operands.slice(0, 4), operands.slice(4, 2),
+                                      operands.slice(6, 4), lane, shfl_fn);
+          !s.ok()) {
+        return s;
+      }
     } else {
       return UnimplementedAt(
           op, absl::StrCat("GPU emulator: the kernels use ", Describe(op), ", which the emulator does not implement"));

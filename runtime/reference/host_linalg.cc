@@ -100,45 +100,47 @@ Value HostBuilder::EmitConvolution(Value input, Value filter, const ConvConfig& 
   const int64_t n_out_spatial = Product(out_spatial), n_window = Product(window);
 
   VisitDType(input.dtype, [&]<typename T>(Tag<T>) {
-    if constexpr (!std::is_same_v<T, bool>) {
-      using A = Arith<T>;
-      const std::vector<A> x = ToAccumulator<A, T>(At(input));
-      const std::vector<A> f = ToAccumulator<A, T>(At(filter));
-      auto o = out.flat<T>();
-      std::vector<A> acc(c_out);
-      std::vector<int64_t> out_index(s), win_index(s);
-      for (int64_t n = 0; n < batch; ++n) {
-        std::fill(out_index.begin(), out_index.end(), 0);
-        for (int64_t op = 0; op < n_out_spatial; ++op) {
-          std::fill(acc.begin(), acc.end(), A(0));
-          std::fill(win_index.begin(), win_index.end(), 0);
-          for (int64_t w = 0; w < n_window; ++w) {
-            // Position in the lhs-dilated input (before padding); holes and padding add nothing.
-            bool inside = true;
-            int64_t x_off = n * in_strides[0], f_off = 0;
-            for (int i = 0; i < s && inside; ++i) {
-              const int64_t t = out_index[i] * c.strides[i] + win_index[i] * c.rhs_dilation[i] - c.padding_lo[i];
-              inside = t >= 0 && t % c.lhs_dilation[i] == 0 && t / c.lhs_dilation[i] < in_spatial[i];
-              x_off += (t / c.lhs_dilation[i]) * in_strides[i + 1];
-              f_off += win_index[i] * f_strides[i];
-            }
-            if (inside) {
-              for (int64_t g = 0; g < groups; ++g) {
-                for (int64_t ci = 0; ci < cin_g; ++ci) {
-                  const A xv = x[x_off + g * cin_g + ci];
-                  const A* f_row = f.data() + f_off + ci * c_out;
-                  for (int64_t co = g * cout_g; co < (g + 1) * cout_g; ++co)
-                    acc[co] = WrapAdd(acc[co], WrapMul(xv, f_row[co]));
+    VisitDType(type.dtype, [&]<typename D>(Tag<D>) {
+      if constexpr (!std::is_same_v<T, bool> && !std::is_same_v<D, bool>) {
+        using A = Arith<D>;
+        const std::vector<A> x = ToAccumulator<A, T>(At(input));
+        const std::vector<A> f = ToAccumulator<A, T>(At(filter));
+        auto o = out.flat<D>();
+        std::vector<A> acc(c_out);
+        std::vector<int64_t> out_index(s), win_index(s);
+        for (int64_t n = 0; n < batch; ++n) {
+          std::fill(out_index.begin(), out_index.end(), 0);
+          for (int64_t op = 0; op < n_out_spatial; ++op) {
+            std::fill(acc.begin(), acc.end(), A(0));
+            std::fill(win_index.begin(), win_index.end(), 0);
+            for (int64_t w = 0; w < n_window; ++w) {
+              // Position in the lhs-dilated input (before padding); holes and padding add nothing.
+              bool inside = true;
+              int64_t x_off = n * in_strides[0], f_off = 0;
+              for (int i = 0; i < s && inside; ++i) {
+                const int64_t t = out_index[i] * c.strides[i] + win_index[i] * c.rhs_dilation[i] - c.padding_lo[i];
+                inside = t >= 0 && t % c.lhs_dilation[i] == 0 && t / c.lhs_dilation[i] < in_spatial[i];
+                x_off += (t / c.lhs_dilation[i]) * in_strides[i + 1];
+                f_off += win_index[i] * f_strides[i];
+              }
+              if (inside) {
+                for (int64_t g = 0; g < groups; ++g) {
+                  for (int64_t ci = 0; ci < cin_g; ++ci) {
+                    const A xv = x[x_off + g * cin_g + ci];
+                    const A* f_row = f.data() + f_off + ci * c_out;
+                    for (int64_t co = g * cout_g; co < (g + 1) * cout_g; ++co)
+                      acc[co] = WrapAdd(acc[co], WrapMul(xv, f_row[co]));
+                  }
                 }
               }
+              NextIndex(win_index, window);
             }
-            NextIndex(win_index, window);
+            for (int64_t co = 0; co < c_out; ++co) o[(n * n_out_spatial + op) * c_out + co] = Store<D>(acc[co]);
+            NextIndex(out_index, out_spatial);
           }
-          for (int64_t co = 0; co < c_out; ++co) o[(n * n_out_spatial + op) * c_out + co] = Store<T>(acc[co]);
-          NextIndex(out_index, out_spatial);
         }
       }
-    }
+    });
   });
   return Push(std::move(out), type);
 }

@@ -786,11 +786,13 @@ TEST_P(GpuTiledMlpTest, Tf32TensorCoreTiles) {
   }
 }
 
-// Float16 and bfloat16 MatMuls take the tensor cores without allow_tf32 (their values are TF32
-// values: nothing is rounded), loading 16-bit elements and widening them as they are staged.
+// Float16 and bfloat16 MatMuls take the 16-bit tensor-core instruction (m16n8k16) without
+// allow_tf32: 16-bit loads from global memory, no widening and no TF32 rounding, the shared
+// tiles holding K pairs as 32-bit words that go straight into the fragment registers.
 TEST_P(GpuTiledMlpTest, HalfOperandsTakeTheTensorCores) {
   const std::string arch = GetParam();
   for (DType dtype : {DT_HALF, DT_BFLOAT16}) {
+    const std::string name = DTypeName(dtype), ptx_type = dtype == DT_HALF ? "f16" : "bf16";
     GraphBuilder g;
     Feeds feeds;
     Output a = Feed(g, feeds, "a", *Rand(Shape({256, 128}), 1).Cast(dtype));
@@ -800,21 +802,68 @@ TEST_P(GpuTiledMlpTest, HalfOperandsTakeTheTensorCores) {
     ASSERT_TRUE(p.ok()) << p.status();
     ExpectWellFormed(*p, arch);
     std::vector<const gpu::GpuLaunch*> tiled = TiledLaunches(*p);
-    ASSERT_EQ(tiled.size(), 1u) << DTypeName(dtype);
+    ASSERT_EQ(tiled.size(), 1u) << name;
     EXPECT_EQ(tiled[0]->grid[0], 2u);
     EXPECT_EQ(tiled[0]->grid[1], 2u);
     const std::string kernel = EntryText(p->ptx, tiled[0]->kernel);
-    EXPECT_EQ(Count(kernel, "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32"), 64) << DTypeName(dtype);
-    EXPECT_EQ(Count(kernel, "fma.rn.f32"), 0) << DTypeName(dtype);
-    // The TF32 rounding masks the 13 low mantissa bits (0xFFFFE000); a widened half has none.
-    EXPECT_EQ(Count(kernel, "-8192;"), 0) << DTypeName(dtype) << ": nothing is rounded";
+    // Per 32 of K: 2 instructions of K 16 for each of a warp's 4 x 4 tiles of 16 x 8.
+    EXPECT_EQ(Count(kernel, absl::StrCat("mma.sync.aligned.m16n8k16.row.col.f32.", ptx_type, ".", ptx_type, ".f32")), 32)
+        << name;
+    EXPECT_EQ(Count(kernel, "tf32"), 0) << name;
+    EXPECT_EQ(Count(kernel, "fma.rn.f32"), 0) << name;
+    EXPECT_EQ(Count(kernel, "-8192;"), 0) << name << ": nothing is rounded";
+    EXPECT_EQ(Count(kernel, "cvt.f32.f16"), 0) << name << ": nothing is widened before the tensor cores";
     EXPECT_GT(Count(kernel, "ld.global.nc.b16") + Count(kernel, "ld.global.nc.u16") + Count(kernel, "ld.global.b16") +
                   Count(kernel, "ld.global.u16"),
               0)
-        << DTypeName(dtype) << ": the operands are read as 16-bit elements";
+        << name << ": the operands are read as 16-bit elements";
+    // Fragments: 4 (A) + 2 (B) words per tile row and column of a warp, per instruction's K.
+    EXPECT_EQ(Count(kernel, "ld.shared.u32") + Count(kernel, "ld.shared.b32"), 2 * (4 * 4 + 4 * 2)) << name;
+    EXPECT_EQ(Count(kernel, "st.shared.u16") + Count(kernel, "st.shared.b16"), 0) << name << ": pairs are stored as words";
+    // Two 128 x (16 + 4) word tiles.
+    EXPECT_EQ(SharedBytes(kernel), 2 * 128 * 20 * 4) << name;
     const std::string ptxas = FindPtxas();
     if (ptxas.empty()) continue;
-    EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, absl::StrCat("half_mm_", DTypeName(dtype), "_", arch)));
+    const std::string report = PtxasVerbose(ptxas, p->ptx, arch, absl::StrCat("half_mm_", name, "_", arch));
+    ASSERT_FALSE(report.empty()) << "ptxas rejected the 16-bit kernel for " << arch;
+    EXPECT_THAT(report, HasSubstr(" 0 bytes spill stores"));
+  }
+}
+
+// A 16-bit convolution keeps its operands 16-bit (the op's lowering sums them in f32 without
+// widening them first): im2col gathers them into a 16-bit column buffer and its matmul runs on
+// the 16-bit tensor cores, as does the convolution of its input gradient.
+TEST_P(GpuTiledMlpTest, HalfConvolutionsTakeTheTensorCores) {
+  const std::string arch = GetParam();
+  for (DType dtype : {DT_HALF, DT_BFLOAT16}) {
+    const std::string name = DTypeName(dtype), ptx_type = dtype == DT_HALF ? "f16" : "bf16";
+    GraphBuilder g;
+    Feeds feeds;
+    Output x = Feed(g, feeds, "x", *Rand(Shape({2, 16, 16, 32}), 1).Cast(dtype));
+    Output w = Feed(g, feeds, "w", *Rand(Shape({3, 3, 32, 64}), 2).Cast(dtype));
+    Output dy = Feed(g, feeds, "dy", *Rand(Shape({2, 8, 8, 64}), 3).Cast(dtype));
+    const AttrMap conv_attrs = A({{"T", MakeAttr(dtype)},
+                                  {"strides", MakeAttr(std::vector<int>{1, 2, 2, 1})},
+                                  {"padding", MakeAttr("SAME")}});
+    Output y = g.Add("conv", "Conv2D", {x, w}, conv_attrs);
+    Output sizes = g.Const("sizes", Tensor::FromVector<int32_t>({2, 16, 16, 32}));
+    Output dx = g.Add("dx", "Conv2DBackpropInput", {sizes, w, dy}, conv_attrs);
+    absl::StatusOr<gpu::GpuProgram> p = CompileWith(g, feeds, {y, dx}, Tiled(arch));
+    ASSERT_TRUE(p.ok()) << p.status();
+    ExpectWellFormed(*p, arch);
+    int mma_kernels = 0;
+    for (const gpu::GpuStep& s : p->steps) {
+      if (s.kind != gpu::GpuStep::Kind::kLaunch) continue;
+      const std::string kernel = EntryText(p->ptx, s.launch.kernel);
+      if (Count(kernel, absl::StrCat("mma.sync.aligned.m16n8k16.row.col.f32.", ptx_type, ".", ptx_type, ".f32")) > 0) {
+        ++mma_kernels;
+      }
+      EXPECT_EQ(Count(kernel, "tf32"), 0) << name << ": " << s.launch.kernel;
+    }
+    EXPECT_EQ(mma_kernels, 2) << name << ": the convolution and its input gradient";
+    const std::string ptxas = FindPtxas();
+    if (ptxas.empty()) continue;
+    EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, absl::StrCat("half_conv_", name, "_", arch)));
   }
 }
 

@@ -1,10 +1,10 @@
-// Float16 and bfloat16 contractions on the GPU's tensor cores (gpu_contraction_tiling.h: the
-// operands are widened to f32 as they are staged, which is exact, so they need no allow_tf32),
+// Float16 and bfloat16 contractions on the GPU's tensor cores (gpu_contraction_tiling.h:
+// mma.sync m16n8k16 on the 16-bit operands with f32 sums, so they need no allow_tf32),
 // on the GPU ("gpu", skipped without one) and on the GPU emulator ("gpu-emu"), against the "cpu"
 // backend, which also multiplies halves with f32 sums:
 //  - integer-valued inputs make exact f32 sums on both sides, so the results, rounded once to
 //    the 16-bit type, must be the CPU's bit for bit: partial tiles, split K, transposed and
-//    batched operands, a fused bias + relu epilogue, and a convolution;
+//    batched operands, a fused bias + relu epilogue, convolutions and their gradients;
 //  - random inputs agree to within the last bit of the 16-bit result (the sums differ only in
 //    their order).
 #include <cmath>
@@ -112,16 +112,55 @@ TEST_P(GpuHalfMatMulTest, IntegerBatchMatMulAndFusedEpilogueAreExact) {
   ExpectIdentical("Dense 64x200x150 + BiasAdd + Relu", dgot, dwant);
 }
 
-TEST_P(GpuHalfMatMulTest, IntegerConvolutionIsExact) {
-  // 3x3x16 -> 48 channels over 2 x 15 x 15. The op's lowering widens the input and the filter to
-  // f32 before the convolution, so this runs im2col + the f32 kernel (not the tensor cores).
-  const std::string graph = Placeholder("x") + Placeholder("w") +
-                            NodeText("y", "Conv2D", {"x", "w"}, "",
-                                     TypeAttr("T", dtype()) + R"(attr { key: "strides" value { list { i: 1 i: 1 i: 1 i: 1 } } } )"
-                                     R"(attr { key: "padding" value { s: "SAME" } })");
-  auto [got, want] =
-      Run(graph, {{"x", Integers(dtype(), {2, 15, 15, 16}, 8, 8)}, {"w", Integers(dtype(), {3, 3, 16, 48}, 9, 8)}}, "y");
-  ExpectIdentical("conv2d", got, want);
+std::string ConvAttrs(DType dtype, int stride, const char* padding) {
+  return TypeAttr("T", dtype) +
+         absl::StrCat(R"(attr { key: "strides" value { list { i: 1 i: )", stride, " i: ", stride, R"( i: 1 } } } )",
+                      R"(attr { key: "padding" value { s: ")", padding, R"(" } })");
+}
+
+std::string SizesText(const std::string& name, const std::vector<int>& sizes) {
+  std::string values;
+  for (int v : sizes) absl::StrAppend(&values, " int_val: ", v);
+  return absl::StrCat(R"(node { name: ")", name, R"(" op: "Const" attr { key: "dtype" value { type: DT_INT32 } } )",
+                      R"(attr { key: "value" value { tensor { dtype: DT_INT32 tensor_shape { dim { size: )", sizes.size(),
+                      " } }", values, " } } } }\n");
+}
+
+// The convolutions keep their 16-bit operands (im2col into a 16-bit column buffer, then the
+// 16-bit tensor-core kernel; gpu_ptx_test checks the instructions): 3x3x16 -> 48 channels over
+// 2 x 15 x 15, at stride 1 (SAME) and 2 (VALID), and a 1x1 one.
+TEST_P(GpuHalfMatMulTest, IntegerConvolutionsAreExact) {
+  struct Case {
+    int64_t kernel, stride;
+    const char* padding;
+  };
+  for (const Case& c : {Case{3, 1, "SAME"}, Case{3, 2, "VALID"}, Case{1, 1, "VALID"}}) {
+    const std::string label = absl::StrCat("conv2d ", c.kernel, "x", c.kernel, " stride ", c.stride, " ", c.padding);
+    const std::string graph = Placeholder("x") + Placeholder("w") +
+                              NodeText("y", "Conv2D", {"x", "w"}, "", ConvAttrs(dtype(), c.stride, c.padding));
+    auto [got, want] = Run(graph,
+                           {{"x", Integers(dtype(), {2, 15, 15, 16}, 8, 8)},
+                            {"w", Integers(dtype(), {c.kernel, c.kernel, 16, 48}, 9, 8)}},
+                           "y");
+    ExpectIdentical(label, got, want);
+  }
+}
+
+// The two gradients of a strided 3x3 convolution: the input's (a convolution of the dilated
+// out_backprop with the reversed filter) and the filter's (K = 2 x 8 x 8 products per output).
+TEST_P(GpuHalfMatMulTest, IntegerConvolutionGradientsAreExact) {
+  const std::string attrs = ConvAttrs(dtype(), 2, "SAME");
+  const Feeds feeds = {{"x", Integers(dtype(), {2, 16, 16, 32}, 10, 4)},
+                       {"w", Integers(dtype(), {3, 3, 32, 64}, 11, 4)},
+                       {"dy", Integers(dtype(), {2, 8, 8, 64}, 12, 4)}};
+  const std::string input_grad = Placeholder("w") + Placeholder("dy") + SizesText("sizes", {2, 16, 16, 32}) +
+                                 NodeText("dx", "Conv2DBackpropInput", {"sizes", "w", "dy"}, "", attrs);
+  auto [dx, dx_cpu] = Run(input_grad, {feeds[1], feeds[2]}, "dx");
+  ExpectIdentical("Conv2DBackpropInput", dx, dx_cpu);
+  const std::string filter_grad = Placeholder("x") + Placeholder("dy") + SizesText("sizes", {3, 3, 32, 64}) +
+                                  NodeText("dw", "Conv2DBackpropFilter", {"x", "sizes", "dy"}, "", attrs);
+  auto [dw, dw_cpu] = Run(filter_grad, {feeds[0], feeds[2]}, "dw");
+  ExpectIdentical("Conv2DBackpropFilter", dw, dw_cpu);
 }
 
 // Random operands: the products are exact on both sides and the f32 sums differ only in order
