@@ -19,7 +19,7 @@
 # 5. with STRATA_REALMODELS set (1 or quick: the quick models; all; or a list of names, as
 #    tests/realmodels reads it), runs the real models on the GPU backend
 #    (STRATA_REALMODELS_BACKEND=gpu); the models come through npm (see tests/realmodels);
-# 6. runs bench/gpu/gpu_bench when it was built (skip with STRATA_GPU_CHECK_BENCH=0).
+# 6. runs bench/gpu/gpu_bench (fp32, tf32, f16, bf16) when it was built (skip with STRATA_GPU_CHECK_BENCH=0).
 #
 # Everything goes to the terminal and to the results file named at the end
 # ($STRATA_GPU_CHECK_OUT, default $BUILD_DIR/gpu_check_results.txt). Exit status 0 only when
@@ -173,7 +173,7 @@ fi
 # 6. The benchmark, when built.
 if [ "${STRATA_GPU_CHECK_BENCH:-1}" != 0 ] && [ -x "$BUILD_DIR/bench/gpu_bench" ]; then
   log "== bench/gpu/gpu_bench"
-  "$BUILD_DIR/bench/gpu_bench" 2>&1 | tee -a "$OUT"
+  "$BUILD_DIR/bench/gpu_bench" --precisions=fp32,tf32,f16,bf16 2>&1 | tee -a "$OUT"
   [ "${PIPESTATUS[0]}" -ne 0 ] && fail "gpu_bench"
 fi
 
