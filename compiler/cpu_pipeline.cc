@@ -9,6 +9,7 @@
 #include "compiler/aot_buffer_lifetimes.h"
 #include "compiler/cpu_parallel.h"
 #include "compiler/cpu_tiling.h"
+#include "compiler/cpu_widen_convolutions.h"
 #include "compiler/pass_util.h"
 #include "llvm/Support/raw_ostream.h"
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -100,6 +101,7 @@ absl::Status RunCpuPipeline(mlir::ModuleOp module, const CpuPipelineOptions& opt
   {
     mlir::PassManager pm(ctx, mlir::ModuleOp::getOperationName());
     AddCleanup(pm);
+    pm.addNestedPass<FuncOp>(CreateWidenHalfConvolutionsPass());
     pm.addNestedPass<FuncOp>(mlir::createLinalgElementwiseOpFusionPass());
     AddCleanup(pm);
     if (options.vectorize) AddTileAndVectorizePasses(pm, TilingOptions{options.vector_bits});

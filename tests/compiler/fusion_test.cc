@@ -2,6 +2,7 @@
 // These tests inspect the compiled module (after the pipeline) and check the results against
 // the reference evaluator. Compile times are printed, not asserted.
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -108,6 +109,43 @@ TEST(FusionTest, Conv2DBiasAddRelu6MaxPool) {
   // Both the convolution and the pooling are vectorized.
   EXPECT_EQ(Count(e.fused_ir(), "linalg.conv"), 0) << e.fused_ir();
   EXPECT_EQ(Count(e.fused_ir(), "linalg.pooling"), 0) << e.fused_ir();
+}
+
+// 16-bit convolutions (the op's lowering keeps the operands 16-bit and sums in f32, which the
+// GPU wants) widen their input and filter to f32 once, before the convolution's loops, rather
+// than at every use in the register tiles (cpu_widen_convolutions.h): the tiles read f32.
+TEST(FusionTest, HalfConvolutionsReadWidenedOperands) {
+  for (DType dtype : {DT_HALF, DT_BFLOAT16}) {
+    GraphBuilder g;
+    Feeds feeds;
+    Output x = g.Placeholder("x", dtype, Shape({2, 9, 9, 16}));
+    feeds.push_back({x, *F32(Pattern(2 * 9 * 9 * 16, 1), {2, 9, 9, 16}).Cast(dtype)});
+    Output w = g.Placeholder("w", dtype, Shape({3, 3, 16, 32}));
+    feeds.push_back({w, *F32(Pattern(3 * 3 * 16 * 32, 2, 0.5f), {3, 3, 16, 32}).Cast(dtype)});
+    Output dw = g.Placeholder("dw", dtype, Shape({3, 3, 16, 1}));
+    feeds.push_back({dw, *F32(Pattern(3 * 3 * 16, 3, 0.5f), {3, 3, 16, 1}).Cast(dtype)});
+    const AttrMap attrs = {{"T", MakeAttr(dtype)},
+                           {"strides", MakeAttr(std::vector<int>{1, 1, 1, 1})},
+                           {"padding", MakeAttr("SAME")}};
+    Output conv = g.Add("conv", "Conv2D", {x, w}, attrs);
+    Output depthwise = g.Add("depthwise", "DepthwiseConv2dNative", {x, dw}, attrs);
+    ASSERT_TRUE(g.status().ok()) << g.status();
+    absl::StatusOr<testing_util::GraphRun> run = testing_util::CompileAndRun(g.graph(), feeds, {conv, depthwise});
+    ASSERT_TRUE(run.ok()) << run.status();
+    absl::StatusOr<std::vector<Tensor>> want = Evaluate(g.graph(), feeds, {conv, depthwise});
+    ASSERT_TRUE(want.ok()) << want.status();
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_TRUE(AllClose(*run->results[i].Cast(DT_FLOAT), *(*want)[i].Cast(DT_FLOAT), 1e-2, 1e-2)) << DTypeName(dtype);
+    }
+    // The filters exist as f32 tensors (without the widening they are only ever read as 16-bit
+    // vectors and extended inside the tiles), and the 16-bit filter is read once, to widen it.
+    const std::string& fused = run->executable->fused_ir();
+    const std::string half = dtype == DT_HALF ? "f16" : "bf16";
+    EXPECT_GT(Count(fused, "tensor<3x3x16x32xf32>, vector<"), 0) << DTypeName(dtype) << fused;
+    EXPECT_GT(Count(fused, "tensor<3x3x16xf32>, vector<"), 0) << DTypeName(dtype) << fused;
+    EXPECT_EQ(Count(fused, absl::StrCat("tensor<3x3x16x32x", half, ">, vector<")), 1) << DTypeName(dtype) << fused;
+    EXPECT_EQ(Count(fused, "linalg.conv"), 0) << "vectorized";
+  }
 }
 
 TEST(FusionTest, ElementwiseChainIsOneKernelWithoutIntermediates) {
