@@ -1,6 +1,6 @@
 // The backward ops of the Fashion-MNIST CNN (examples/fashion_mnist/cnn.cpp), each compiled and
-// run alone at the CNN's shapes beside the forward Conv2D it belongs to (the same FLOPs), so a
-// slow lowering shows up as a slow row rather than as a slow training step.
+// run alone at the CNN's shapes beside the forward Conv2D it belongs to (the same FLOPs, also in
+// float16), so a slow lowering shows up as a slow row rather than as a slow training step.
 //
 //   conv_grad_bench [--threads=1] [--seconds=1] [--only=substring]
 //
@@ -41,9 +41,10 @@ struct Case {
   Output fetch;
 };
 
-Output Feed(Case& c, const char* name, const Shape& shape, uint64_t seed) {
-  Output p = ops::Placeholder(c.root.WithOpName(name), DT_FLOAT, ops::Placeholder::Shape(shape));
-  c.feeds.push_back({p, RandomFloatTensor(shape, seed, 1.0f)});
+Output Feed(Case& c, const char* name, const Shape& shape, uint64_t seed, DType dtype = DT_FLOAT) {
+  Output p = ops::Placeholder(c.root.WithOpName(name), dtype, ops::Placeholder::Shape(shape));
+  absl::StatusOr<Tensor> value = RandomFloatTensor(shape, seed, 1.0f).Cast(dtype);
+  c.feeds.push_back({p, value.ok() ? *value : Tensor()});
   return p;
 }
 
@@ -62,6 +63,10 @@ std::vector<std::unique_ptr<Case>> BuildCases() {
     const Shape dy_shape{s.n, s.oh(), s.ow(), s.c_out};
     Case* c = add(absl::StrCat(s.name, " Conv2D"), s.flops());
     c->fetch = ops::Conv2D(c->root, Feed(*c, "x", x_shape, 1), Feed(*c, "f", f_shape, 2), {1, 1, 1, 1}, "VALID");
+    // The same in float16 (f32 sums; the operands are widened once, before the loops).
+    c = add(absl::StrCat(s.name, " Conv2D float16"), s.flops());
+    c->fetch = ops::Conv2D(c->root, Feed(*c, "x", x_shape, 1, DT_HALF), Feed(*c, "f", f_shape, 2, DT_HALF), {1, 1, 1, 1},
+                           "VALID");
     c = add(absl::StrCat(s.name, " Conv2DBackpropFilter"), s.flops());
     const int c_in = static_cast<int>(s.c_in), c_out = static_cast<int>(s.c_out);
     c->fetch = ops::Conv2DBackpropFilter(c->root, Feed(*c, "x", x_shape, 1), ops::Const(c->root, {3, 3, c_in, c_out}),
