@@ -80,9 +80,10 @@ TEST_P(GpuHalfMatMulTest, IntegerMatMulsAreExact) {
     int64_t m, k, n;
     bool ta, tb;
   };
-  // Partial tiles, split K, tiles that divide every dimension with both operands transposed
-  // (no bounds checks), one transposed operand with partial tiles.
-  for (const Case& c : {Case{130, 70, 50, false, false}, Case{64, 784, 512, false, false},
+  // Partial tiles, an odd K (the last K pair is half outside), split K, tiles that divide every
+  // dimension with both operands transposed (no bounds checks), one transposed operand with
+  // partial tiles.
+  for (const Case& c : {Case{130, 70, 50, false, false}, Case{96, 71, 64, true, false}, Case{64, 784, 512, false, false},
                         Case{256, 128, 256, true, true}, Case{200, 96, 130, false, true}}) {
     const std::string label = absl::StrCat(DTypeName(dtype()), " ", c.m, "x", c.k, "x", c.n, " ta=", c.ta, " tb=", c.tb);
     const Shape sa = c.ta ? Shape{c.k, c.m} : Shape{c.m, c.k}, sb = c.tb ? Shape{c.n, c.k} : Shape{c.k, c.n};
