@@ -47,6 +47,8 @@ struct TileConfig {
   int64_t mma_k() const { return unit == Unit::kHalf ? 16 : 8; }
   // Operand elements per shared-tile element: a 16-bit kernel's tiles hold K pairs as 32 bits.
   int64_t pack() const { return unit == Unit::kHalf ? 2 : 1; }
+  // Whether the B tile is stored [n][k] (K pairs must be adjacent) rather than [k][n].
+  bool b_transposed() const { return pack() > 1; }
 };
 
 constexpr TileConfig kF32Tiles{kContractionTileM, kContractionTileN, kContractionTileK, kContractionThreads, 1, 1, Unit::kFma};
@@ -436,8 +438,7 @@ void MmaSteps(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mli
     }
     for (int64_t j = 0; j < tiles_n; ++j) {
       mlir::Value col = b.create<mlir::arith::AddIOp>(loc, b_col0, ci(j * kMmaN));
-      // The 16-bit B tile is [n][k pair]; the TF32 one [k][n].
-      bf[j] = cfg.unit == Unit::kHalf ? std::array<mlir::Value, 2>{load_reg(b_tile, col, k_lo), load_reg(b_tile, col, k_hi)}
+      bf[j] = cfg.b_transposed() ? std::array<mlir::Value, 2>{load_reg(b_tile, col, k_lo), load_reg(b_tile, col, k_hi)}
                                       : std::array<mlir::Value, 2>{load_reg(b_tile, k_lo, col), load_reg(b_tile, k_hi, col)};
     }
     for (int64_t i = 0; i < tiles_m; ++i) {
@@ -541,7 +542,7 @@ void Lower(Contraction c, bool split_k, Unit unit) {
     return mlir::MemRefType::get({rows, cols}, tile_element, mlir::MemRefLayoutAttrInterface(), workgroup);
   };
   auto a_tile_type = shared(cfg.tm, kp + cfg.pad_a);
-  auto b_tile_type = cfg.unit == Unit::kHalf ? shared(cfg.tn, kp + cfg.pad_b) : shared(cfg.tk, cfg.tn + cfg.pad_b);
+  auto b_tile_type = cfg.b_transposed() ? shared(cfg.tn, kp + cfg.pad_b) : shared(cfg.tk, cfg.tn + cfg.pad_b);
   Source a_src = SourceOf(c, c.a), b_src = SourceOf(c, c.b);
   if (consumer) {
     // The kernel's stores must not land in what its tile loads read.
@@ -628,8 +629,8 @@ void Lower(Contraction c, bool split_k, Unit unit) {
     }
   };
   const Staging a_stage{&a_src, cfg.tm, kp, c.m, c.k, c.dm, c.dk, a_tile, cfg.pack()};
-  const Staging b_stage = cfg.unit == Unit::kHalf ? Staging{&b_src, cfg.tn, kp, c.n, c.k, c.dn, c.dk, b_tile, 2}
-                                                  : Staging{&b_src, cfg.tk, cfg.tn, c.k, c.n, c.dk, c.dn, b_tile, 1};
+  const Staging b_stage = cfg.b_transposed() ? Staging{&b_src, cfg.tn, kp, c.n, c.k, c.dn, c.dk, b_tile, cfg.pack()}
+                                             : Staging{&b_src, cfg.tk, cfg.tn, c.k, c.n, c.dk, c.dn, b_tile, cfg.pack()};
   // This thread's element s of the tile: (row, column).
   auto tile_position = [&](mlir::OpBuilder& lb, mlir::Location l, const Staging& st, int64_t s) {
     auto ci = [&](int64_t v) -> mlir::Value { return lb.create<mlir::arith::ConstantIndexOp>(l, v); };
@@ -691,10 +692,9 @@ void Lower(Contraction c, bool split_k, Unit unit) {
   // tiles' elements. Each step stores those to shared memory, issues the global loads of the
   // step after (their latency hidden behind this step's products), then computes. Past the end
   // of K the loads read clamped addresses and are not used.
-  // B's tile origin: (k, n), or (n, k) for the transposed 16-bit tile.
-  const bool b_transposed = cfg.unit == Unit::kHalf;
+  // B's tile origin: (k, n), or (n, k) for a transposed tile.
   auto fetch_b = [&](mlir::OpBuilder& lb, mlir::Location l, mlir::Value k0) {
-    return b_transposed ? fetch(lb, l, b_stage, n0, k0) : fetch(lb, l, b_stage, k0, n0);
+    return cfg.b_transposed() ? fetch(lb, l, b_stage, n0, k0) : fetch(lb, l, b_stage, k0, n0);
   };
   std::vector<mlir::Value> first_a = fetch(b, loc, a_stage, m0, k_begin);
   std::vector<mlir::Value> first_b = fetch_b(b, loc, k_begin);
