@@ -41,15 +41,22 @@ bool NeedsWidening(mlir::linalg::LinalgOp op) {
   return out && out.getElementType().isF32();
 }
 
+// Every `ConvOp` in `func` that needs it, rebuilt on f32 copies of its inputs.
 template <typename ConvOp>
-void Widen(mlir::IRRewriter& rewriter, ConvOp conv) {
-  rewriter.setInsertionPoint(conv);
-  const mlir::Location loc = conv.getLoc();
-  mlir::Value input = Widened(rewriter, loc, conv.getInputs()[0]);
-  mlir::Value filter = Widened(rewriter, loc, conv.getInputs()[1]);
-  auto widened = rewriter.create<ConvOp>(loc, conv->getResultTypes(), mlir::ValueRange{input, filter}, conv.getOutputs(),
-                                         conv.getStrides(), conv.getDilations());
-  rewriter.replaceOp(conv, widened->getResults());
+void WidenAll(mlir::func::FuncOp func, mlir::IRRewriter& rewriter) {
+  std::vector<ConvOp> convs;
+  func.walk([&](ConvOp conv) {
+    if (NeedsWidening(conv)) convs.push_back(conv);
+  });
+  for (ConvOp conv : convs) {
+    rewriter.setInsertionPoint(conv);
+    const mlir::Location loc = conv.getLoc();
+    mlir::Value input = Widened(rewriter, loc, conv.getInputs()[0]);
+    mlir::Value filter = Widened(rewriter, loc, conv.getInputs()[1]);
+    auto widened = rewriter.create<ConvOp>(loc, conv->getResultTypes(), mlir::ValueRange{input, filter},
+                                           conv.getOutputs(), conv.getStrides(), conv.getDilations());
+    rewriter.replaceOp(conv, widened->getResults());
+  }
 }
 
 struct WidenHalfConvolutionsPass
@@ -57,20 +64,10 @@ struct WidenHalfConvolutionsPass
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(WidenHalfConvolutionsPass)
   llvm::StringRef getArgument() const final { return "strata-widen-half-convolutions"; }
   void runOnOperation() override {
-    std::vector<mlir::linalg::LinalgOp> convs;
-    getOperation().walk([&](mlir::linalg::LinalgOp op) {
-      if (mlir::isa<mlir::linalg::Conv2DNhwcHwcfOp, mlir::linalg::DepthwiseConv2DNhwcHwcOp,
-                    mlir::linalg::DepthwiseConv2DNhwcHwcmOp>(op.getOperation()) &&
-          NeedsWidening(op)) {
-        convs.push_back(op);
-      }
-    });
     mlir::IRRewriter rewriter(&getContext());
-    for (mlir::linalg::LinalgOp op : convs) {
-      if (auto c = mlir::dyn_cast<mlir::linalg::Conv2DNhwcHwcfOp>(op.getOperation())) Widen(rewriter, c);
-      else if (auto d = mlir::dyn_cast<mlir::linalg::DepthwiseConv2DNhwcHwcOp>(op.getOperation())) Widen(rewriter, d);
-      else Widen(rewriter, mlir::cast<mlir::linalg::DepthwiseConv2DNhwcHwcmOp>(op.getOperation()));
-    }
+    WidenAll<mlir::linalg::Conv2DNhwcHwcfOp>(getOperation(), rewriter);
+    WidenAll<mlir::linalg::DepthwiseConv2DNhwcHwcOp>(getOperation(), rewriter);
+    WidenAll<mlir::linalg::DepthwiseConv2DNhwcHwcmOp>(getOperation(), rewriter);
   }
 };
 

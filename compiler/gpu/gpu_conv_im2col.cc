@@ -34,9 +34,10 @@ bool WorthRewriting(mlir::linalg::Conv2DNhwcHwcfOp conv, int64_t min_dim, int64_
 
 // col[r, q] = input[b, oh*sh + fh*dh, ow*sw + fw*dw, c] for r = (b, oh, ow) and q = (fh, fw, c)
 // (row-major), then out[r, f] += col[r, q] * filter[q, f] as a linalg.matmul on the collapsed
-// filter and output. The column buffer has the input's element type: 16-bit floats stay 16-bit
-// (half the bytes) and the matmul widens them, which the tiler puts on the tensor cores. The batch is folded into the rows: the filter is shared, so one matmul
-// with n*oh*ow rows fills the GPU better than n matmuls of oh*ow.
+// filter and output. The batch is folded into the rows: the filter is shared, so one matmul
+// with n*oh*ow rows fills the GPU better than n matmuls of oh*ow. The column buffer has the
+// input's element type: 16-bit floats stay 16-bit (half the bytes) and the matmul widens them,
+// which the tiler puts on the tensor cores.
 mlir::Value Im2ColMatmul(mlir::IRRewriter& b, mlir::linalg::Conv2DNhwcHwcfOp conv) {
   const mlir::Location loc = conv.getLoc();
   mlir::Value input = conv.getInputs()[0], filter = conv.getInputs()[1], output = conv.getOutputs()[0];
