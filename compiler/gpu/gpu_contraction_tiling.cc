@@ -21,6 +21,32 @@
 
 namespace strata::gpu {
 
+std::string WgmmaAsm(int64_t n, std::string_view type) {
+  std::string registers;
+  for (int64_t r = 0; r < n / 2; ++r) registers += (r ? ", $" : "$") + std::to_string(r);
+  const bool tf32 = type == "tf32";
+  const std::string shape = "m64n" + std::to_string(n) + (tf32 ? "k8" : "k16");
+  const std::string t(type);
+  // tf32 has no transpose immediates (K-major only); the 16-bit forms say K-major with 0, 0.
+  return "wgmma.mma_async.sync.aligned." + shape + ".f32." + t + "." + t + " {" + registers + "}, $" +
+         std::to_string(n / 2) + ", $" + std::to_string(n / 2 + 1) + ", 1, 1, 1" + (tf32 ? ";" : ", 0, 0;");
+}
+
+namespace {
+// `n / 2` f32 outputs, then `inputs`, then the accumulators tied to the outputs.
+std::string TiedAccumulatorConstraints(int64_t n, const std::string& inputs) {
+  std::string outputs, tied;
+  for (int64_t r = 0; r < n / 2; ++r) {
+    outputs += r ? ",=f" : "=f";
+    tied += "," + std::to_string(r);
+  }
+  return outputs + inputs + tied + ",~{memory}";
+}
+}  // namespace
+
+std::string WgmmaAsmConstraints(int64_t n) { return TiedAccumulatorConstraints(n, ",l,l"); }
+std::string WgmmaWaitAsmConstraints(int64_t n) { return TiedAccumulatorConstraints(n, ""); }
+
 namespace {
 
 // The f32 kernel: 16 x 16 threads, 4 x 4 outputs each.
@@ -43,12 +69,21 @@ struct TileConfig {
   int64_t threads;
   int64_t pad_a, pad_b;  // shared tile rows are longer by this many elements (bank conflicts)
   Unit unit;
+  bool wgmma = false;    // sm_90a: wgmma.mma_async per warpgroup instead of mma.sync per warp
   bool tensor_cores() const { return unit != Unit::kFma; }
   int64_t mma_k() const { return unit == Unit::kHalf ? 16 : 8; }
   // Operand elements per shared-tile element: a 16-bit kernel's tiles hold K pairs as 32 bits.
   int64_t pack() const { return unit == Unit::kHalf ? 2 : 1; }
-  // Whether the B tile is stored [n][k] (K pairs must be adjacent) rather than [k][n].
-  bool b_transposed() const { return pack() > 1; }
+  // Whether the B tile is stored [n][k] (K pairs adjacent; wgmma reads both operands K-major)
+  // rather than [k][n].
+  bool b_transposed() const { return pack() > 1 || wgmma; }
+  // wgmma's tiles: core matrices of 8 rows x 4 words (16 bytes) along K, `core_chunks` of them
+  // per 8 rows, `lbo_words` apart (the descriptor's leading byte offset), each 8 rows
+  // `sbo_words` after the previous ones (its stride byte offset). 40 / 36 words rather than 32:
+  // the 32 lanes of a warp staging 2 rows x 16 words or 1 row x 32 words store to 32 banks.
+  int64_t core_chunks() const { return tk / pack() / 4; }
+  int64_t lbo_words() const { return core_chunks() <= 4 ? 40 : 36; }
+  int64_t sbo_words() const { return core_chunks() * lbo_words(); }
 };
 
 constexpr TileConfig kF32Tiles{kContractionTileM, kContractionTileN, kContractionTileK, kContractionThreads, 1, 1, Unit::kFma};
@@ -57,10 +92,13 @@ constexpr TileConfig kF32Tiles{kContractionTileM, kContractionTileN, kContractio
 // TF32: padding 4 (A) and 8 (B) floats puts the 32 lanes of a fragment load on 32 banks.
 // 16-bit: both tiles are K-pair-major rows (B's transposed: N rows), 16 words of K pairs plus 4
 // of padding; lane (g, t) reads word 20 g + t, again 32 banks.
-TileConfig TensorCoreTilesFor(Unit unit, int64_t m, int64_t n) {
+// wgmma: the same tiles, each of the two warpgroups computing 64 rows x all columns (or, for a
+// 64-row tile, 64 x half of them).
+TileConfig TensorCoreTilesFor(Unit unit, int64_t m, int64_t n, bool wgmma) {
   const bool half = unit == Unit::kHalf;
-  return TileConfig{m > 64 ? 128 : 64, n > 64 ? 128 : 64, 32, kWarpsM * kWarpsN * kWarpSize, 4, half ? 4 : 8, unit};
+  return TileConfig{m > 64 ? 128 : 64, n > 64 ? 128 : 64, 32, kWarpsM * kWarpsN * kWarpSize, 4, half ? 4 : 8, unit, wgmma};
 }
+constexpr int64_t kWarpgroupSize = 128, kWgmmaM = 64;
 // Split-K: a grid of fewer tiles than this is split along K (see SplitsFor).
 constexpr int64_t kSplitBelowBlocks = 64, kSplitTargetBlocks = 128, kMaxSplits = 16, kMinSplitK = 64;
 
@@ -464,6 +502,73 @@ void MmaSteps(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mli
   }
 }
 
+// Inline PTX with side effects (and a memory clobber: shared-memory stores must not move across
+// it) returning `result_type` (null: nothing).
+mlir::Operation* SideEffectAsm(mlir::OpBuilder& b, mlir::Location loc, mlir::Type result_type, mlir::ValueRange operands,
+                               llvm::StringRef text, llvm::StringRef constraints) {
+  return b.create<mlir::LLVM::InlineAsmOp>(loc, result_type ? mlir::TypeRange{result_type} : mlir::TypeRange{}, operands,
+                                           text, constraints, /*has_side_effects=*/true, /*is_align_stack=*/false,
+                                           mlir::LLVM::AsmDialectAttr(), mlir::ArrayAttr());
+}
+
+mlir::Type AccumulatorStruct(mlir::OpBuilder& b, size_t count) {
+  return mlir::LLVM::LLVMStructType::getLiteral(b.getContext(), std::vector<mlir::Type>(count, b.getF32Type()));
+}
+
+std::vector<mlir::Value> Unpack(mlir::OpBuilder& b, mlir::Location loc, mlir::Value packed, size_t count) {
+  std::vector<mlir::Value> values;
+  for (size_t v = 0; v < count; ++v) {
+    values.push_back(b.create<mlir::LLVM::ExtractValueOp>(loc, packed, llvm::ArrayRef<int64_t>{static_cast<int64_t>(v)}));
+  }
+  return values;
+}
+
+// One shared tile's K on sm_90a's warpgroup MMAs: wgmma.fence (the accumulators were last
+// written by the previous wait), one wgmma.mma_async per K step of the instruction, the group
+// committed. The warpgroup's A rows start at `wg_m0`, its B columns at `wg_n0` (`n` of them);
+// `a_address`/`b_address` are the shared tiles' addresses (i64). A descriptor holds the start
+// address, the leading byte offset (between the two core matrices along K) and the stride byte
+// offset (between 8-row groups), each in 16-byte units, no swizzle (PTX ISA, "Matrix Descriptor
+// Format"). The MMAs run on while the caller issues the next tiles' loads; WgmmaWait waits.
+void WgmmaIssue(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mlir::Type operand, mlir::Value a_address,
+                mlir::Value b_address, mlir::Value wg_m0, mlir::Value wg_n0, int64_t n, std::vector<mlir::Value>& acc) {
+  const mlir::Type i64 = b.getI64Type();
+  auto c64 = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIntOp>(loc, v, 64); };
+  const int64_t lbo = cfg.lbo_words() * 4, sbo = cfg.sbo_words() * 4;
+  const int64_t strides = ((lbo >> 4) << 16) | ((sbo >> 4) << 32);
+  // Start of the warpgroup's rows: 8-row group (row / 8) of the tile.
+  auto rows_start = [&](mlir::Value address, mlir::Value first_row) -> mlir::Value {
+    mlir::Value groups = b.create<mlir::arith::IndexCastOp>(loc, i64, b.create<mlir::arith::DivUIOp>(
+                                                                         loc, first_row, b.create<mlir::arith::ConstantIndexOp>(loc, 8)));
+    return b.create<mlir::arith::AddIOp>(loc, address, b.create<mlir::arith::MulIOp>(loc, groups, c64(sbo)));
+  };
+  mlir::Value a_rows = rows_start(a_address, wg_m0), b_rows = rows_start(b_address, wg_n0);
+  auto descriptor = [&](mlir::Value start, int64_t offset) -> mlir::Value {
+    mlir::Value address = b.create<mlir::arith::AddIOp>(loc, start, c64(offset));
+    mlir::Value field = b.create<mlir::arith::ShRUIOp>(loc, b.create<mlir::arith::AndIOp>(loc, address, c64(0x3FFFF)), c64(4));
+    return b.create<mlir::arith::OrIOp>(loc, field, c64(strides));
+  };
+  const std::string type = cfg.unit == Unit::kTf32 ? "tf32" : operand.isBF16() ? "bf16" : "f16";
+  const std::string text = WgmmaAsm(n, type), constraints = WgmmaAsmConstraints(n);
+  const mlir::Type result_type = AccumulatorStruct(b, acc.size());
+  SideEffectAsm(b, loc, nullptr, {}, kWgmmaFenceAsm, "~{memory}");
+  for (int64_t kk = 0; kk < cfg.tk; kk += cfg.mma_k()) {
+    const int64_t offset = kk / cfg.pack() / 4 * lbo;  // the K step's first core matrix
+    std::vector<mlir::Value> operands = {descriptor(a_rows, offset), descriptor(b_rows, offset)};
+    operands.insert(operands.end(), acc.begin(), acc.end());
+    mlir::Operation* mma = SideEffectAsm(b, loc, result_type, operands, text, constraints);
+    acc = Unpack(b, loc, mma->getResult(0), acc.size());
+  }
+  SideEffectAsm(b, loc, nullptr, {}, kWgmmaCommitAsm, "~{memory}");
+}
+
+// wgmma.wait_group 0, with the accumulators passed through it.
+void WgmmaWait(mlir::OpBuilder& b, mlir::Location loc, int64_t n, std::vector<mlir::Value>& acc) {
+  mlir::Operation* wait =
+      SideEffectAsm(b, loc, AccumulatorStruct(b, acc.size()), acc, kWgmmaWaitAsm, WgmmaWaitAsmConstraints(n));
+  acc = Unpack(b, loc, wait->getResult(0), acc.size());
+}
+
 // One shared tile's K on CUDA cores: each thread's 4 x 4 outputs (rows ty + 16 i, columns
 // tx + 16 j) take one FMA per element of K. `acc` holds them row-major.
 void FmaSteps(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mlir::Value a_tile, mlir::Value b_tile,
@@ -510,8 +615,8 @@ mlir::Value PackPair(mlir::OpBuilder& b, mlir::Location loc, mlir::Value lo, mli
   return b.create<mlir::arith::OrIOp>(loc, widened(lo), high);
 }
 
-void Lower(Contraction c, bool split_k, Unit unit) {
-  const TileConfig cfg = unit == Unit::kFma ? kF32Tiles : TensorCoreTilesFor(unit, c.m, c.n);
+void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
+  const TileConfig cfg = unit == Unit::kFma ? kF32Tiles : TensorCoreTilesFor(unit, c.m, c.n, wgmma);
   mlir::linalg::LinalgOp op = c.op;
   mlir::MLIRContext* ctx = op.getContext();
   mlir::OpOperand* out_operand = op.getDpsInitOperand(0);
@@ -543,6 +648,13 @@ void Lower(Contraction c, bool split_k, Unit unit) {
   };
   auto a_tile_type = shared(cfg.tm, kp + cfg.pad_a);
   auto b_tile_type = cfg.b_transposed() ? shared(cfg.tn, kp + cfg.pad_b) : shared(cfg.tk, cfg.tn + cfg.pad_b);
+  if (cfg.wgmma) {  // flat: 8-row groups of core matrices (TileConfig::sbo_words)
+    auto flat = [&](int64_t rows) {
+      return mlir::MemRefType::get({rows / 8 * cfg.sbo_words()}, tile_element, mlir::MemRefLayoutAttrInterface(), workgroup);
+    };
+    a_tile_type = flat(cfg.tm);
+    b_tile_type = flat(cfg.tn);
+  }
   Source a_src = SourceOf(c, c.a), b_src = SourceOf(c, c.b);
   if (consumer) {
     // The kernel's stores must not land in what its tile loads read.
@@ -572,8 +684,11 @@ void Lower(Contraction c, bool split_k, Unit unit) {
   // (t), and the origin of its warp's part of the tile.
   const int64_t warp_tm = cfg.tm / kWarpsM, warp_tn = cfg.tn / kWarpsN;
   const int64_t mma_tiles_m = warp_tm / kMmaM, mma_tiles_n = warp_tn / kMmaN;
+  // wgmma: two warpgroups over 64 rows each, or (a 64-row tile) over half the columns each;
+  // warp_m0 is the warp's first row (16 per warp), warp_n0 the warpgroup's first column.
+  const int64_t wg_n = cfg.tm == 2 * kWgmmaM ? cfg.tn : cfg.tn / 2;
   // f32: the thread's column and row in the 16 x 16 grid of 4 x 4 micro-tiles.
-  mlir::Value group, in_group, warp_m0, warp_n0, tx, ty;
+  mlir::Value group, in_group, warp_m0, warp_n0, tx, ty, wg_m0;
   if (!cfg.tensor_cores()) {
     tx = b.create<mlir::arith::RemUIOp>(loc, tid, index(kThreadsX));
     ty = b.create<mlir::arith::DivUIOp>(loc, tid, index(kThreadsX));
@@ -582,8 +697,17 @@ void Lower(Contraction c, bool split_k, Unit unit) {
     mlir::Value warp = b.create<mlir::arith::DivUIOp>(loc, tid, index(kWarpSize));
     group = b.create<mlir::arith::DivUIOp>(loc, lane, index(4));
     in_group = b.create<mlir::arith::RemUIOp>(loc, lane, index(4));
-    warp_m0 = b.create<mlir::arith::MulIOp>(loc, b.create<mlir::arith::DivUIOp>(loc, warp, index(kWarpsN)), index(warp_tm));
-    warp_n0 = b.create<mlir::arith::MulIOp>(loc, b.create<mlir::arith::RemUIOp>(loc, warp, index(kWarpsN)), index(warp_tn));
+    if (cfg.wgmma) {
+      mlir::Value wg = b.create<mlir::arith::DivUIOp>(loc, tid, index(kWarpgroupSize));
+      const bool split_m = cfg.tm == 2 * kWgmmaM;
+      wg_m0 = split_m ? b.create<mlir::arith::MulIOp>(loc, wg, index(kWgmmaM)).getResult() : index(0);
+      warp_n0 = split_m ? index(0) : b.create<mlir::arith::MulIOp>(loc, wg, index(wg_n)).getResult();
+      mlir::Value warp_in_wg = b.create<mlir::arith::RemUIOp>(loc, warp, index(kWarpgroupSize / kWarpSize));
+      warp_m0 = b.create<mlir::arith::AddIOp>(loc, wg_m0, b.create<mlir::arith::MulIOp>(loc, warp_in_wg, index(kMmaM)));
+    } else {
+      warp_m0 = b.create<mlir::arith::MulIOp>(loc, b.create<mlir::arith::DivUIOp>(loc, warp, index(kWarpsN)), index(warp_tm));
+      warp_n0 = b.create<mlir::arith::MulIOp>(loc, b.create<mlir::arith::RemUIOp>(loc, warp, index(kWarpsN)), index(warp_tn));
+    }
   }
   mlir::Value zero_i = index(0);
   // The loop dims of the batch element `linear` (row-major over the batch dims); m, n, k at 0.
@@ -609,7 +733,8 @@ void Lower(Contraction c, bool split_k, Unit unit) {
     k_end = b.create<mlir::arith::MinUIOp>(loc, b.create<mlir::arith::AddIOp>(loc, k_begin, index(chunk)), index(c.k));
   }
   mlir::Value zero_f = b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
-  const int64_t accumulators = cfg.tensor_cores() ? mma_tiles_m * mma_tiles_n * 4 : kMicroM * kMicroN;
+  const int64_t accumulators =
+      cfg.wgmma ? wg_n / 2 : cfg.tensor_cores() ? mma_tiles_m * mma_tiles_n * 4 : kMicroM * kMicroN;
   std::vector<mlir::Value> init(accumulators, zero_f);
 
   // The staging of one operand tile (`rows` x `cols`, origin r0, c0 in global, bounds rmax, cmax):
@@ -685,7 +810,17 @@ void Lower(Contraction c, bool split_k, Unit unit) {
   auto put = [&](mlir::OpBuilder& lb, mlir::Location l, const Staging& st, mlir::ValueRange values) {
     for (size_t s = 0; s < values.size(); ++s) {
       auto [r, col] = tile_position(lb, l, st, static_cast<int64_t>(s));
-      lb.create<mlir::memref::StoreOp>(l, values[s], st.tile, mlir::ValueRange{r, col});
+      if (!cfg.wgmma) {
+        lb.create<mlir::memref::StoreOp>(l, values[s], st.tile, mlir::ValueRange{r, col});
+        continue;
+      }
+      // Core matrix (r / 8, col / 4), its row r % 8, word col % 4.
+      mlir::AffineExpr row, word;
+      mlir::bindDims(lb.getContext(), row, word);
+      mlir::AffineMap at = mlir::AffineMap::get(
+          2, 0, row.floorDiv(8) * cfg.sbo_words() + word.floorDiv(4) * cfg.lbo_words() + (row % 8) * 4 + word % 4);
+      mlir::Value flat = lb.create<mlir::affine::AffineApplyOp>(l, at, mlir::ValueRange{r, col});
+      lb.create<mlir::memref::StoreOp>(l, values[s], st.tile, mlir::ValueRange{flat});
     }
   };
   // Software pipelining through registers: the loop carries the accumulators and the next
@@ -696,6 +831,16 @@ void Lower(Contraction c, bool split_k, Unit unit) {
   auto fetch_b = [&](mlir::OpBuilder& lb, mlir::Location l, mlir::Value k0) {
     return cfg.b_transposed() ? fetch(lb, l, b_stage, n0, k0) : fetch(lb, l, b_stage, k0, n0);
   };
+  // wgmma: the shared tiles' addresses, for the descriptors.
+  mlir::Value a_address, b_address;
+  if (cfg.wgmma) {
+    auto address = [&](mlir::Value tile) -> mlir::Value {
+      return b.create<mlir::arith::IndexCastOp>(loc, b.getI64Type(),
+                                                b.create<mlir::memref::ExtractAlignedPointerAsIndexOp>(loc, tile));
+    };
+    a_address = address(a_tile);
+    b_address = address(b_tile);
+  }
   std::vector<mlir::Value> first_a = fetch(b, loc, a_stage, m0, k_begin);
   std::vector<mlir::Value> first_b = fetch_b(b, loc, k_begin);
   const size_t n_acc = init.size(), n_a = first_a.size();
@@ -708,15 +853,21 @@ void Lower(Contraction c, bool split_k, Unit unit) {
         auto ci = [&](int64_t v) -> mlir::Value { return lb.create<mlir::arith::ConstantIndexOp>(l, v); };
         put(lb, l, a_stage, carried.slice(n_acc, n_a));
         put(lb, l, b_stage, carried.drop_front(n_acc + n_a));
+        // wgmma reads the tiles through the async proxy: each thread's stores must be fenced
+        // for it before the barrier.
+        if (cfg.wgmma) SideEffectAsm(lb, l, nullptr, {}, kProxyFenceAsm, "~{memory}");
         lb.create<mlir::gpu::BarrierOp>(l);
+        std::vector<mlir::Value> acc(carried.begin(), carried.begin() + static_cast<std::ptrdiff_t>(n_acc));
+        if (cfg.wgmma) WgmmaIssue(lb, l, cfg, operand, a_address, b_address, wg_m0, warp_n0, wg_n, acc);
         mlir::Value k_next = lb.create<mlir::arith::AddIOp>(l, k0, ci(cfg.tk));
         // Where the tiles divide K its loads are unchecked: the last step's prefetch re-reads
         // the last tile instead of running past the end.
         if (c.k % cfg.tk == 0) k_next = lb.create<mlir::arith::MinUIOp>(l, k_next, ci(c.k - cfg.tk));
         std::vector<mlir::Value> next_a = fetch(lb, l, a_stage, m0, k_next);
         std::vector<mlir::Value> next_b = fetch_b(lb, l, k_next);
-        std::vector<mlir::Value> acc(carried.begin(), carried.begin() + static_cast<std::ptrdiff_t>(n_acc));
-        if (cfg.tensor_cores()) {
+        if (cfg.wgmma) {
+          WgmmaWait(lb, l, wg_n, acc);
+        } else if (cfg.tensor_cores()) {
           MmaSteps(lb, l, cfg, operand, a_tile, b_tile, group, in_group, warp_m0, warp_n0, acc);
         } else {
           FmaSteps(lb, l, cfg, a_tile, b_tile, tx, ty, acc);
@@ -782,7 +933,18 @@ void Lower(Contraction c, bool split_k, Unit unit) {
   };
   // Where each accumulator lands in the block's tile: (row, column) offsets.
   std::vector<std::pair<mlir::Value, mlir::Value>> slots;
-  if (cfg.tensor_cores()) {
+  if (cfg.wgmma) {
+    // wgmma's D fragment: accumulators 4j .. 4j + 3 at (g, 8j + 2t), (g, 8j + 2t + 1) and eight
+    // rows below, rows counted from the warp's 16.
+    mlir::Value col_in_tile = b.create<mlir::arith::MulIOp>(loc, in_group, index(2));
+    for (int64_t j = 0; j < wg_n / kMmaN; ++j) {
+      for (int64_t v = 0; v < 4; ++v) {
+        mlir::Value row = b.create<mlir::arith::AddIOp>(loc, warp_m0, b.create<mlir::arith::AddIOp>(loc, group, index((v / 2) * 8)));
+        mlir::Value col = b.create<mlir::arith::AddIOp>(loc, warp_n0, b.create<mlir::arith::AddIOp>(loc, col_in_tile, index(j * kMmaN + v % 2)));
+        slots.push_back({row, col});
+      }
+    }
+  } else if (cfg.tensor_cores()) {
     // mma.sync's C fragment: c0, c1 at (g, 2t), (g, 2t + 1); c2, c3 eight rows below.
     mlir::Value col_in_tile = b.create<mlir::arith::MulIOp>(loc, in_group, index(2));
     for (int64_t i = 0; i < mma_tiles_m; ++i) {
@@ -869,7 +1031,8 @@ void Lower(Contraction c, bool split_k, Unit unit) {
 
 }  // namespace
 
-absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim, bool split_k, bool tf32) {
+absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim, bool split_k, bool tf32,
+                                                 bool wgmma) {
   std::vector<Contraction> found;
   for (mlir::Operation& op : func.getBody().front()) {
     auto linalg = mlir::dyn_cast<mlir::linalg::LinalgOp>(op);
@@ -885,7 +1048,7 @@ absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_
     const mlir::Type a = ElementType(c.a->get()), b = ElementType(c.b->get());
     const bool halves = IsHalfFloat(a) && IsHalfFloat(b);
     const Unit unit = halves && a == b ? Unit::kHalf : (tf32 || halves) ? Unit::kTf32 : Unit::kFma;
-    Lower(c, split_k, unit);
+    Lower(c, split_k, unit, wgmma && unit != Unit::kFma);
   }
   // Temps that are only filled any more (their copies, contractions and epilogue readers are
   // gone): dropped.

@@ -18,6 +18,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -35,6 +37,23 @@ inline constexpr char kMmaBf16Asm[] =
     "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {$0,$1,$2,$3}, {$4,$5,$6,$7}, {$8,$9}, {$10,$11,$12,$13};";
 inline constexpr char kMmaBf16AsmConstraints[] = "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f";
 
+// The warpgroup MMA of sm_90a (wgmma.mma_async, f32 += A * B with both operands K-major in
+// shared memory, read through matrix descriptors), as inline PTX: MLIR 19 has an nvvm op for it,
+// but only its own PTX builder lowers it, and the GPU emulator must know the exact text. N (8..256,
+// a multiple of 8) columns; `type` "f16", "bf16" (K 16) or "tf32" (K 8). Outputs $0..$N/2-1: the
+// thread's f32 accumulators; inputs: the A and B descriptors (i64), then the accumulators, tied
+// to the outputs (D = A * B + D: scale-d is the immediate 1).
+std::string WgmmaAsm(int64_t n, std::string_view type);
+std::string WgmmaAsmConstraints(int64_t n);
+// The other instructions of the wgmma protocol, each inline PTX with side effects. The wait
+// passes the accumulators through (outputs tied to inputs, WgmmaWaitAsmConstraints) so that
+// nothing reads them before the MMAs that write them are complete.
+inline constexpr char kWgmmaFenceAsm[] = "wgmma.fence.sync.aligned;";
+inline constexpr char kWgmmaCommitAsm[] = "wgmma.commit_group.sync.aligned;";
+inline constexpr char kWgmmaWaitAsm[] = "wgmma.wait_group.sync.aligned 0;";
+inline constexpr char kProxyFenceAsm[] = "fence.proxy.async.shared::cta;";  // st.shared -> wgmma
+std::string WgmmaWaitAsmConstraints(int64_t n);
+
 // On the bufferized host function, before the block reductions. Contractions with M or N below
 // `min_dim` (a 1x784 by 784x10 MatMul: a 64x64 tile would be mostly idle) are left alone.
 // With `split_k`, a contraction of fewer than 64 tiles (batch included) and K >= 128 is split
@@ -50,6 +69,11 @@ inline constexpr char kMmaBf16AsmConstraints[] = "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,
 // the same tiles, the operands staged as they are, two adjacent in K per 32-bit word of shared
 // memory (B transposed), which are the fragment registers. A mix of f16 and bf16 is widened to
 // f32 as it is staged and takes the TF32 kernel (f16 and bf16 values are TF32 values).
-absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim, bool split_k, bool tf32);
+// With `wgmma` (sm_90a), both tensor-core kernels run each warpgroup's 64-row part of the tile
+// as wgmma.mma_async instead of warps of mma.sync: the same tiles and staging, the shared tiles
+// laid out as the instruction's 8-row x 16-byte core matrices (no swizzle), the next tiles'
+// global loads issued while the MMAs run.
+absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim, bool split_k, bool tf32,
+                                                 bool wgmma = false);
 
 }  // namespace strata::gpu

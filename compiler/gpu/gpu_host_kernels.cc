@@ -6,6 +6,7 @@
 #include <dlfcn.h>
 
 #include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -37,6 +38,16 @@ constexpr const char* kSregFn = "strata_emu_sreg";
 constexpr const char* kBarrierFn = "strata_emu_barrier";
 constexpr const char* kShflFn = "strata_emu_shfl";
 constexpr const char* kAccessFn = "strata_emu_access";
+constexpr const char* kSharedWindowFn = "strata_emu_shared_window";
+constexpr const char* kSharedStoreFn = "strata_emu_shared_store";
+constexpr const char* kProxyFenceFn = "strata_emu_proxy_fence";
+constexpr const char* kWgmmaFenceFn = "strata_emu_wgmma_fence";
+constexpr const char* kWgmmaFn = "strata_emu_wgmma";
+constexpr const char* kWgmmaCommitFn = "strata_emu_wgmma_commit";
+constexpr const char* kWgmmaWaitFn = "strata_emu_wgmma_wait";
+// Loads and stores the emulator adds itself (the wgmma wait's accumulator buffer, on the
+// thread's stack): not routed through the memcheck.
+constexpr const char* kUncheckedAttr = "strata.emu_unchecked";
 
 // nvvm.read.ptx.sreg.<reg>.<dim> -> strata_emu_sreg's `which`; -1 for other ops.
 int SregCode(llvm::StringRef name) {
@@ -189,6 +200,136 @@ absl::Status EmulateMma(mlir::NVVM::MmaOp mma, mlir::Value lane, LLVM::LLVMFuncO
   return EmulateMma(mma, type, shape.getK(), mma.getOperandA(), mma.getOperandB(), mma.getOperandC(), lane, shfl_fn);
 }
 
+// The operand type of a wgmma inline PTX (WgmmaAsm) and its N; nullopt for other text.
+std::optional<std::pair<int32_t, int64_t>> ParseWgmmaAsm(llvm::StringRef text) {
+  constexpr llvm::StringLiteral kPrefix = "wgmma.mma_async.sync.aligned.m64n";
+  if (!text.starts_with(kPrefix)) return std::nullopt;
+  llvm::StringRef rest = text.drop_front(kPrefix.size());
+  int64_t n = 0;
+  if (rest.consumeInteger(10, n)) return std::nullopt;
+  for (auto [name, code] : {std::pair{"f16", emu::kWgmmaF16}, std::pair{"bf16", emu::kWgmmaBf16}, std::pair{"tf32", emu::kWgmmaTf32}}) {
+    if (text == WgmmaAsm(n, name)) return std::pair{code, n};
+  }
+  return std::nullopt;
+}
+
+// Whether `module` holds the wgmma protocol's inline PTX.
+bool UsesWgmma(mlir::ModuleOp module) {
+  bool uses = false;
+  module.walk([&](LLVM::InlineAsmOp op) { uses |= op.getAsmString() == kWgmmaFenceAsm; });
+  return uses;
+}
+
+// In a module that uses wgmma: the shared-window address for each ptrtoint of a shared pointer
+// (the descriptors are built from it), and a strata_emu_shared_store call after each shared
+// store (the async-proxy fence check).
+absl::Status MapSharedAddresses(mlir::ModuleOp module) {
+  mlir::MLIRContext* ctx = module.getContext();
+  auto ptr = LLVM::LLVMPointerType::get(ctx, 0);
+  mlir::Type i64 = mlir::IntegerType::get(ctx, 64), void_type = LLVM::LLVMVoidType::get(ctx);
+  Declare(module, kSharedWindowFn, LLVM::LLVMFunctionType::get(i64, {ptr}));
+  Declare(module, kSharedStoreFn, LLVM::LLVMFunctionType::get(void_type, {}));
+  auto window_fn = module.lookupSymbol<LLVM::LLVMFuncOp>(kSharedWindowFn);
+  auto store_fn = module.lookupSymbol<LLVM::LLVMFuncOp>(kSharedStoreFn);
+  auto shared = [](mlir::Type t) {
+    auto p = mlir::dyn_cast<LLVM::LLVMPointerType>(t);
+    return p && p.getAddressSpace() == 3;
+  };
+  absl::Status status = absl::OkStatus();
+  module.walk([&](mlir::Operation* op) {
+    if (auto cast = mlir::dyn_cast<LLVM::PtrToIntOp>(op); cast && shared(cast.getArg().getType())) {
+      mlir::OpBuilder b(cast);
+      mlir::Value generic = b.create<LLVM::AddrSpaceCastOp>(cast.getLoc(), ptr, cast.getArg());
+      mlir::Value window = b.create<LLVM::CallOp>(cast.getLoc(), window_fn, mlir::ValueRange{generic}).getResult();
+      const unsigned bits = cast.getType().getIntOrFloatBitWidth();
+      if (bits < 64) window = b.create<LLVM::TruncOp>(cast.getLoc(), cast.getType(), window);
+      cast.getResult().replaceAllUsesWith(window);
+      cast->erase();
+    } else if (auto to_ptr = mlir::dyn_cast<LLVM::IntToPtrOp>(op); to_ptr && shared(to_ptr.getType())) {
+      status = UnimplementedAt(op, "GPU emulator: inttoptr to shared memory in a kernel that uses wgmma");
+    } else if (auto store = mlir::dyn_cast<LLVM::StoreOp>(op); store && shared(store.getAddr().getType())) {
+      mlir::OpBuilder b(store);
+      b.setInsertionPointAfter(store);
+      b.create<LLVM::CallOp>(store.getLoc(), store_fn, mlir::ValueRange{});
+    }
+  });
+  return status;
+}
+
+// The wgmma protocol's inline PTX (gpu_contraction_tiling.h) as emulator calls. The MMA is
+// queued and passes its accumulators through; the wait applies the completed MMAs to them,
+// through a buffer on the thread's stack.
+absl::Status EmulateWgmmaAsm(LLVM::InlineAsmOp op) {
+  mlir::ModuleOp module = op->getParentOfType<mlir::ModuleOp>();
+  mlir::MLIRContext* ctx = module.getContext();
+  mlir::OpBuilder b(op);
+  const mlir::Location loc = op.getLoc();
+  auto ptr = LLVM::LLVMPointerType::get(ctx, 0);
+  mlir::Type i32 = b.getI32Type(), i64 = b.getI64Type(), f32 = b.getF32Type(), void_type = LLVM::LLVMVoidType::get(ctx);
+  auto c32 = [&](int64_t v) -> mlir::Value { return b.create<LLVM::ConstantOp>(loc, i32, b.getI32IntegerAttr(static_cast<int32_t>(v))); };
+  auto call = [&](const char* name, LLVM::LLVMFunctionType type, mlir::ValueRange args) {
+    Declare(module, name, type);
+    b.create<LLVM::CallOp>(loc, module.lookupSymbol<LLVM::LLVMFuncOp>(name), args);
+  };
+  const llvm::StringRef text = op.getAsmString();
+  const auto no_args = LLVM::LLVMFunctionType::get(void_type, {});
+  // The accumulators as the struct the inline PTX returns.
+  auto as_result = [&](llvm::ArrayRef<mlir::Value> values) {
+    mlir::Value result = b.create<LLVM::UndefOp>(loc, op.getResult(0).getType());
+    for (size_t v = 0; v < values.size(); ++v) {
+      result = b.create<LLVM::InsertValueOp>(loc, result, values[v], llvm::ArrayRef<int64_t>{static_cast<int64_t>(v)});
+    }
+    op.getResult(0).replaceAllUsesWith(result);
+  };
+  if (op.getNumResults() == 0 && op.getNumOperands() == 0 && text == kProxyFenceAsm) {
+    call(kProxyFenceFn, no_args, {});
+  } else if (op.getNumResults() == 0 && op.getNumOperands() == 0 && text == kWgmmaFenceAsm) {
+    call(kWgmmaFenceFn, no_args, {});
+  } else if (op.getNumResults() == 0 && op.getNumOperands() == 0 && text == kWgmmaCommitAsm) {
+    call(kWgmmaCommitFn, no_args, {});
+  } else if (auto wgmma = ParseWgmmaAsm(text)) {
+    const int64_t n = wgmma->second;
+    if (op.getConstraints() != WgmmaAsmConstraints(n) || op.getNumOperands() != static_cast<unsigned>(2 + n / 2) ||
+        op.getNumResults() != 1) {
+      return UnimplementedAt(op, absl::StrCat("GPU emulator: '", text.str(), "' with operands it does not expect"));
+    }
+    call(kWgmmaFn, LLVM::LLVMFunctionType::get(void_type, {i32, i32, i64, i64}),
+         {c32(wgmma->first), c32(n), op.getOperand(0), op.getOperand(1)});
+    std::vector<mlir::Value> accumulators(op.getOperands().begin() + 2, op.getOperands().end());
+    as_result(accumulators);
+  } else if (text == kWgmmaWaitAsm && op.getNumResults() == 1 &&
+             op.getConstraints() == WgmmaWaitAsmConstraints(2 * static_cast<int64_t>(op.getNumOperands()))) {
+    const int64_t count = op.getNumOperands();
+    auto array = LLVM::LLVMArrayType::get(f32, static_cast<unsigned>(count));
+    mlir::Value buffer;
+    {
+      auto fn = op->getParentOfType<LLVM::LLVMFuncOp>();
+      mlir::OpBuilder entry = mlir::OpBuilder::atBlockBegin(&fn.getBody().front());
+      mlir::Value one = entry.create<LLVM::ConstantOp>(loc, i32, entry.getI32IntegerAttr(1));
+      buffer = entry.create<LLVM::AllocaOp>(loc, ptr, array, one, 16);
+    }
+    auto slot = [&](int64_t v) -> mlir::Value {
+      return b.create<LLVM::GEPOp>(loc, ptr, array, buffer, llvm::ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(v)});
+    };
+    for (int64_t v = 0; v < count; ++v) {
+      b.create<LLVM::StoreOp>(loc, op.getOperand(static_cast<unsigned>(v)), slot(v))->setAttr(kUncheckedAttr, b.getUnitAttr());
+    }
+    call(kWgmmaWaitFn, LLVM::LLVMFunctionType::get(void_type, {i32, ptr, i32}), {c32(0), buffer, c32(count)});
+    std::vector<mlir::Value> accumulators;
+    for (int64_t v = 0; v < count; ++v) {
+      auto load = b.create<LLVM::LoadOp>(loc, f32, slot(v));
+      load->setAttr(kUncheckedAttr, b.getUnitAttr());
+      accumulators.push_back(load);
+    }
+    as_result(accumulators);
+  } else {
+    return UnimplementedAt(op, absl::StrCat("GPU emulator: inline PTX '", text.str(),
+                                            "' is not the bf16 mma.sync or the wgmma protocol it emulates"));
+  }
+  op->erase();
+  return absl::OkStatus();
+}
+
 // Replaces every NVVM op under `module` by its emulator call.
 absl::Status ReplaceNvvmOps(mlir::ModuleOp module) {
   mlir::MLIRContext* ctx = module.getContext();
@@ -208,6 +349,9 @@ absl::Status ReplaceNvvmOps(mlir::ModuleOp module) {
     }
   });
   std::map<mlir::Operation*, mlir::Value> lanes;  // kernel -> its thread's lane (mma.sync)
+  if (UsesWgmma(module)) {
+    if (absl::Status s = MapSharedAddresses(module); !s.ok()) return s;
+  }
   for (mlir::Operation* op : nvvm_ops) {
     mlir::OpBuilder b(op);
     const mlir::Location loc = op->getLoc();
@@ -248,9 +392,14 @@ absl::Status ReplaceNvvmOps(mlir::ModuleOp module) {
       mlir::Value lane = LaneAtEntry(mma->getParentOfType<LLVM::LLVMFuncOp>(), sreg_fn, lanes);
       if (absl::Status s = EmulateMma(mma, lane, shfl_fn); !s.ok()) return s;
     } else if (auto inline_asm = mlir::dyn_cast<LLVM::InlineAsmOp>(op)) {
-      // The only inline PTX the kernels hold: the bf16 mma.sync (see kMmaBf16Asm).
-      if (inline_asm.getAsmString() != kMmaBf16Asm || inline_asm.getConstraints() != kMmaBf16AsmConstraints ||
-          inline_asm.getNumOperands() != 10 || inline_asm.getNumResults() != 1) {
+      // The inline PTX the kernels hold: the bf16 mma.sync (see kMmaBf16Asm) and the wgmma
+      // protocol.
+      if (inline_asm.getAsmString() != kMmaBf16Asm) {
+        if (absl::Status s = EmulateWgmmaAsm(inline_asm); !s.ok()) return s;
+        continue;
+      }
+      if (inline_asm.getConstraints() != kMmaBf16AsmConstraints || inline_asm.getNumOperands() != 10 ||
+          inline_asm.getNumResults() != 1) {
         return UnimplementedAt(op, absl::StrCat("GPU emulator: inline PTX '", inline_asm.getAsmString().str(),
                                                 "' is not the bf16 mma.sync it emulates"));
       }
@@ -305,9 +454,11 @@ void CheckMemoryAccesses(mlir::ModuleOp module) {
     return b.create<LLVM::CallOp>(op->getLoc(), access_fn, mlir::ValueRange{address, size, store}).getResult();
   };
   module.walk([&](LLVM::LoadOp load) {
+    if (load->hasAttr(kUncheckedAttr)) return;
     load.getAddrMutable().assign(route(load, load.getAddr(), load.getType(), false));
   });
   module.walk([&](LLVM::StoreOp store) {
+    if (store->hasAttr(kUncheckedAttr)) return;
     store.getAddrMutable().assign(route(store, store.getAddr(), store.getValue().getType(), true));
   });
 }
@@ -362,6 +513,7 @@ class JitHostModule : public emu::HostModule {
     emu::HostKernel kernel;
     kernel.entry = *entry;
     kernel.lockstep = it->second;
+    kernel.shared = data_;
     return kernel;
   }
 
@@ -418,7 +570,8 @@ absl::StatusOr<std::unique_ptr<emu::HostModule>> LoadHostKernels(const std::stri
   // The emulator's entry points live in libstrata_runtime, which links this library (not the
   // other way round): they are found in the process when the emulated driver loads a module.
   JitSymbols symbols;
-  for (const char* fn : {kSregFn, kBarrierFn, kShflFn, kAccessFn}) {
+  for (const char* fn : {kSregFn, kBarrierFn, kShflFn, kAccessFn, kSharedWindowFn, kSharedStoreFn, kProxyFenceFn,
+                         kWgmmaFenceFn, kWgmmaFn, kWgmmaCommitFn, kWgmmaWaitFn}) {
     void* fn_ptr = ::dlsym(RTLD_DEFAULT, fn);
     if (fn_ptr == nullptr) {
       return absl::FailedPreconditionError(
@@ -444,7 +597,7 @@ absl::StatusOr<std::unique_ptr<emu::HostModule>> LoadHostKernels(const std::stri
     bool syncs = false;
     fn.walk([&](LLVM::CallOp call) {
       std::optional<llvm::StringRef> callee = call.getCallee();
-      if (callee && (*callee == kBarrierFn || *callee == kShflFn)) syncs = true;
+      if (callee && (*callee == kBarrierFn || *callee == kShflFn || *callee == kWgmmaFn)) syncs = true;
     });
     lockstep[name] = syncs;
   }

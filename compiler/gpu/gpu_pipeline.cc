@@ -30,6 +30,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -59,6 +60,14 @@ absl::Status ForEachFunc(mlir::ModuleOp module, const std::function<absl::Status
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+// Shared-memory globals (the kernels' workgroup buffers) aligned to at least 16 bytes: wgmma's
+// core matrices must start on 16 (the conversion leaves the element type's alignment).
+void AlignSharedMemory(mlir::ModuleOp module) {
+  module.walk([](mlir::LLVM::GlobalOp global) {
+    if (global.getAddrSpace() == 3 && global.getAlignment().value_or(0) < 16) global.setAlignment(16);
+  });
 }
 
 }  // namespace
@@ -118,7 +127,11 @@ absl::StatusOr<std::string> RunGpuPipeline(mlir::ModuleOp module, const GpuPipel
   dump("bufferized");
   absl::Status s = absl::OkStatus();
   if (options.tile_contractions) {
-    s = ForEachFunc(module, [&](FuncOp f) { return TileContractionsThroughSharedMemory(f, /*min_dim=*/32, options.split_k, options.tf32); });
+    s = ForEachFunc(module, [&](FuncOp f) {
+      // sm_90a: the tensor-core kernels on warpgroup MMAs (wgmma exists on no other target).
+      return TileContractionsThroughSharedMemory(f, /*min_dim=*/32, options.split_k, options.tf32,
+                                                 /*wgmma=*/options.chip == "sm_90a");
+    });
     if (!s.ok()) return s;
   }
   s = ForEachFunc(module, [&](FuncOp f) {
@@ -190,6 +203,7 @@ absl::StatusOr<std::string> RunGpuPipeline(mlir::ModuleOp module, const GpuPipel
     pm.addPass(mlir::createGpuNVVMAttachTarget(target));
     s = Run(pm, module, "NVVM conversion");
     if (!s.ok()) return s;
+    AlignSharedMemory(module);
     if (ir && options.capture_ir) {
       for (auto m : module.getOps<mlir::gpu::GPUModuleOp>()) ir->nvvm += PrintIr(m);
     }

@@ -1,6 +1,7 @@
 #include "runtime/gpu/cuda_backend.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <utility>
 
@@ -128,7 +129,8 @@ absl::StatusOr<GpuProgram> CompileForGpu(const CompileRequest& request, const st
 #endif
 }
 
-absl::StatusOr<std::unique_ptr<CudaBackend>> CreateCudaBackendForDevice(std::shared_ptr<CudaDevice> device) {
+absl::StatusOr<std::unique_ptr<CudaBackend>> CreateCudaBackendForDevice(std::shared_ptr<CudaDevice> device,
+                                                                        std::string_view cuda_arch) {
   if (device == nullptr) return absl::InvalidArgumentError("CreateCudaBackendForDevice: no device");
 #if defined(STRATA_HAVE_CPU_BACKEND)
   std::string arch = CompileTargetForDevice(device->sm_version());
@@ -136,8 +138,23 @@ absl::StatusOr<std::unique_ptr<CudaBackend>> CreateCudaBackendForDevice(std::sha
     return absl::FailedPreconditionError(absl::StrCat("the GPU backend needs sm_80 or newer; device ",
                                                       device->ordinal(), " is ", device->Description()));
   }
+  const char* from_env = std::getenv("STRATA_CUDA_ARCH");
+  std::string chosen(cuda_arch.empty() && from_env != nullptr ? std::string_view(from_env) : cuda_arch);
+  if (!chosen.empty()) {
+    if (absl::StatusOr<std::string> known = DefaultPtxFeatures(chosen); !known.ok()) return known.status();
+    // "sm_90a" runs on exactly compute 9.0; "sm_NN" on NN and newer.
+    const bool arch_specific = chosen.back() == 'a';
+    int sm = 0;
+    (void)absl::SimpleAtoi(chosen.substr(3, chosen.size() - 3 - (arch_specific ? 1 : 0)), &sm);
+    if (sm > device->sm_version() || (arch_specific && sm != device->sm_version())) {
+      return absl::FailedPreconditionError(absl::StrCat("cuda_arch ", chosen, " cannot run on device ", device->ordinal(),
+                                                        " (", device->Description(), ")"));
+    }
+    arch = chosen;
+  }
   return std::make_unique<CudaBackend>(std::move(device), std::move(arch));
 #else
+  (void)cuda_arch;
   return absl::UnimplementedError(
       absl::StrCat("backend 'gpu' is not in this build (libstrata_runtime was built without the MLIR compiler); "
                    "device ",
@@ -147,12 +164,13 @@ absl::StatusOr<std::unique_ptr<CudaBackend>> CreateCudaBackendForDevice(std::sha
 
 namespace {
 
-absl::StatusOr<std::unique_ptr<CudaBackend>> CreateTypedCudaBackend(int ordinal) {
+absl::StatusOr<std::unique_ptr<CudaBackend>> CreateTypedCudaBackend(int ordinal, std::string_view cuda_arch = "") {
 #if defined(STRATA_HAVE_CPU_BACKEND)
   absl::StatusOr<std::shared_ptr<CudaDevice>> device = SharedCudaDevice(ordinal);
   if (!device.ok()) return device.status();
-  return CreateCudaBackendForDevice(*std::move(device));
+  return CreateCudaBackendForDevice(*std::move(device), cuda_arch);
 #else
+  (void)cuda_arch;
   return absl::UnimplementedError(
       absl::StrCat("backend 'gpu' is not in this build (libstrata_runtime was built without the MLIR compiler); "
                    "device ",
@@ -177,18 +195,18 @@ int GpuBackendOrdinal(std::string_view name) {
   return -1;
 }
 
-absl::StatusOr<std::unique_ptr<CudaBackend>> CreateGpuBackend(std::string_view name) {
+absl::StatusOr<std::unique_ptr<CudaBackend>> CreateGpuBackend(std::string_view name, std::string_view cuda_arch) {
   if (name == "gpu-emu") {
     absl::StatusOr<std::shared_ptr<CudaDevice>> device = SharedEmulatedCudaDevice();
     if (!device.ok()) return device.status();
-    return CreateCudaBackendForDevice(*std::move(device));
+    return CreateCudaBackendForDevice(*std::move(device), cuda_arch);
   }
   const int ordinal = GpuBackendOrdinal(name);
   if (ordinal < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("'", std::string(name), "' is not a GPU backend name (gpu, gpu:N, gpu-emu)"));
   }
-  return CreateTypedCudaBackend(ordinal);
+  return CreateTypedCudaBackend(ordinal, cuda_arch);
 }
 
 }  // namespace strata::gpu

@@ -73,11 +73,15 @@ int GpuBackendOrdinal(std::string_view name);
 // A GPU backend by its name as CreateBackend knows it, typed (to read cpu_fallbacks()): "gpu",
 // "gpu:N" or "gpu-emu". InvalidArgument for any other name; otherwise the errors of
 // CreateCudaBackend / CreateEmulatedGpuBackend.
-absl::StatusOr<std::unique_ptr<CudaBackend>> CreateGpuBackend(std::string_view name);
+// `cuda_arch` (e.g. "sm_90a") chooses the compile target; empty: $STRATA_CUDA_ARCH when set,
+// else the newest plain target the device runs (sm_90 on an H100).
+absl::StatusOr<std::unique_ptr<CudaBackend>> CreateGpuBackend(std::string_view name, std::string_view cuda_arch = "");
 
 // The same backend over a given device (tests open one over a fake driver). The errors of
-// CreateCudaBackend, less Unavailable.
-absl::StatusOr<std::unique_ptr<CudaBackend>> CreateCudaBackendForDevice(std::shared_ptr<CudaDevice> device);
+// CreateCudaBackend, less Unavailable; InvalidArgument for a `cuda_arch` the compiler does not
+// know, FailedPrecondition for one the device cannot run (sm_90a only runs on compute 9.0).
+absl::StatusOr<std::unique_ptr<CudaBackend>> CreateCudaBackendForDevice(std::shared_ptr<CudaDevice> device,
+                                                                        std::string_view cuda_arch = "");
 
 // Compiles `request` for `cuda_arch` with the GPU compiler, without a device (what the backend
 // does before loading the program). Unimplemented in a build without the MLIR compiler.

@@ -41,7 +41,7 @@ std::string BoolAttr(const char* key, bool value) {
 
 class GpuHalfMatMulTest : public ::testing::TestWithParam<std::tuple<std::string, DType>> {
  protected:
-  void SetUp() override { testing_util::SkipWithoutTheGpu(backend()); }
+  void SetUp() override { testing_util::SkipUnlessTheGpuRuns(backend()); }
   const std::string& backend() const { return std::get<0>(GetParam()); }
   DType dtype() const { return std::get<1>(GetParam()); }
   std::string Placeholder(const std::string& name) const {
@@ -191,12 +191,13 @@ TEST_P(GpuHalfMatMulTest, RandomValuesAgreeToTheLastBit) {
 }
 
 std::string ParamName(const ::testing::TestParamInfo<GpuHalfMatMulTest::ParamType>& info) {
-  return std::string(std::get<0>(info.param) == "gpu" ? "Gpu" : "Emulator") +
-         (std::get<1>(info.param) == DT_HALF ? "Half" : "Bfloat16");
+  return testing_util::GpuTargetName(std::get<0>(info.param)) + (std::get<1>(info.param) == DT_HALF ? "Half" : "Bfloat16");
 }
 
+// "@sm_90a": the same kernels on wgmma (compiled for sm_90a; its GPU runs need compute 9.0).
 INSTANTIATE_TEST_SUITE_P(Backends, GpuHalfMatMulTest,
-                         ::testing::Combine(::testing::Values("gpu", "gpu-emu"), ::testing::Values(DT_HALF, DT_BFLOAT16)),
+                         ::testing::Combine(::testing::Values("gpu", "gpu-emu", "gpu@sm_90a", "gpu-emu@sm_90a"),
+                                            ::testing::Values(DT_HALF, DT_BFLOAT16)),
                          ParamName);
 
 }  // namespace

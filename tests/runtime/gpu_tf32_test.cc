@@ -36,7 +36,7 @@ std::string BoolAttr(const char* key, bool value) {
 
 class GpuTf32Test : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override { testing_util::SkipWithoutTheGpu(GetParam()); }
+  void SetUp() override { testing_util::SkipUnlessTheGpuRuns(GetParam()); }
 
   // {gpu, cpu} outputs of `fetch`, allow_tf32 on (or off) for both.
   std::pair<Tensor, Tensor> Run(const std::string& graph_text, const Feeds& feeds, const std::string& fetch,
@@ -176,10 +176,12 @@ TEST_P(GpuTf32Test, RandomValuesStayWithinTheTf32Bound) {
 }
 
 std::string BackendName(const ::testing::TestParamInfo<std::string>& info) {
-  return info.param == "gpu" ? "Gpu" : "Emulator";
+  return testing_util::GpuTargetName(info.param);
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, GpuTf32Test, ::testing::Values("gpu", "gpu-emu"), BackendName);
+// "@sm_90a": the TF32 kernel on wgmma (compiled for sm_90a; its GPU runs need compute 9.0).
+INSTANTIATE_TEST_SUITE_P(Backends, GpuTf32Test, ::testing::Values("gpu", "gpu-emu", "gpu@sm_90a", "gpu-emu@sm_90a"),
+                         BackendName);
 
 }  // namespace
 }  // namespace strata

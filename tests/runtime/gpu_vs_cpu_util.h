@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "runtime/gpu/cuda_backend.h"
 #include "runtime/session.h"
+#include "tests/gpu_test_util.h"
 
 namespace strata::testing_util {
 
@@ -39,7 +40,38 @@ inline Tensor Uniform(const Shape& shape, unsigned seed, DType dtype = DT_FLOAT)
   return dtype == DT_FLOAT ? t : *t.Cast(dtype);
 }
 
-// Runs `graph_text` on GPU backend `backend` ("gpu", "gpu-emu") and on "cpu", both with
+// A test's GPU target: "gpu" or "gpu-emu", optionally with "@ARCH" for a compile target other
+// than the device's default ("gpu-emu@sm_90a": the wgmma kernels, on the emulator).
+struct GpuTarget {
+  std::string backend, arch;
+};
+inline GpuTarget ParseGpuTarget(const std::string& target) {
+  const size_t at = target.find('@');
+  if (at == std::string::npos) return GpuTarget{target, ""};
+  return GpuTarget{target.substr(0, at), target.substr(at + 1)};
+}
+
+// "Gpu" / "Emulator", then the arch ("Sm90a"), for test names.
+inline std::string GpuTargetName(const std::string& target) {
+  const GpuTarget t = ParseGpuTarget(target);
+  std::string name = t.backend == "gpu" ? "Gpu" : "Emulator";
+  for (size_t i = 0; i < t.arch.size(); ++i) {
+    if (t.arch[i] != '_') name += i == 0 ? static_cast<char>(t.arch[i] - 'a' + 'A') : t.arch[i];
+  }
+  return name;
+}
+
+// Skips the test without the target's GPU, or when it cannot run the target's arch (sm_90a on
+// anything but compute 9.0).
+inline void SkipUnlessTheGpuRuns(const std::string& target) {
+  const GpuTarget t = ParseGpuTarget(target);
+  SkipWithoutTheGpu(t.backend);
+  if (::testing::Test::IsSkipped() || t.arch.empty()) return;
+  absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> backend = gpu::CreateGpuBackend(t.backend, t.arch);
+  if (absl::IsFailedPrecondition(backend.status())) GTEST_SKIP() << backend.status().message();
+}
+
+// Runs `graph_text` on GPU target `target` ("gpu", "gpu-emu", "gpu-emu@sm_90a") and on "cpu", both with
 // `allow_tf32` (which the CPU ignores); returns their outputs of `fetch`, {gpu, cpu}, or empty
 // tensors after a test failure. The GPU side may not fall back to the CPU.
 inline std::pair<Tensor, Tensor> RunOnGpuAndCpu(const std::string& backend, const std::string& graph_text,
@@ -47,7 +79,8 @@ inline std::pair<Tensor, Tensor> RunOnGpuAndCpu(const std::string& backend, cons
   absl::StatusOr<tf::GraphDef> def = ParseGraphDefText(graph_text);
   EXPECT_TRUE(def.ok()) << def.status();
   if (!def.ok()) return {};
-  absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> created = gpu::CreateGpuBackend(backend);
+  const GpuTarget target = ParseGpuTarget(backend);
+  absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> created = gpu::CreateGpuBackend(target.backend, target.arch);
   EXPECT_TRUE(created.ok()) << created.status();
   if (!created.ok()) return {};
   std::shared_ptr<gpu::CudaBackend> cuda = *std::move(created);

@@ -33,6 +33,22 @@ int64_t strata_emu_shfl(int32_t mode, int32_t member_mask, int32_t value, int32_
 // range of a loaded module (its shared memory); otherwise the launch fails naming the access, and
 // a scratch address is returned so that the wild access cannot touch host memory.
 void* strata_emu_access(void* address, int64_t bytes, int32_t is_store);
+
+// sm_90a's warpgroup MMA protocol (wgmma_emulation.h; lockstep kernels only).
+// The shared-window address of a shared-memory pointer (what ptrtoint gives on the GPU: the
+// block's shared globals are placed from 1024 on, each 1024-aligned, in the order first asked).
+int64_t strata_emu_shared_window(void* address);
+// After each shared-memory store of a kernel that uses wgmma, and at fence.proxy.async: wgmma
+// fails while a thread of the block has stored to shared memory without fencing since.
+void strata_emu_shared_store();
+void strata_emu_proxy_fence();
+// wgmma.fence, wgmma.mma_async (queued, not computed: its thread's accumulators change at the
+// wait that completes it, so a read before the wait sees the old values), commit_group, and
+// wait_group `keep` over the thread's `count` accumulators.
+void strata_emu_wgmma_fence();
+void strata_emu_wgmma(int32_t type, int32_t n, int64_t desc_a, int64_t desc_b);
+void strata_emu_wgmma_commit();
+void strata_emu_wgmma_wait(int32_t keep, float* accumulators, int32_t count);
 }
 
 namespace strata::gpu::emu {
@@ -42,6 +58,8 @@ inline constexpr int32_t kStrataEmuSregTidX = 0;    // 1: tid.y, 2: tid.z
 inline constexpr int32_t kStrataEmuSregNtidX = 3;   // 4, 5
 inline constexpr int32_t kStrataEmuSregCtaidX = 6;  // 7, 8
 inline constexpr int32_t kStrataEmuSregNctaidX = 9;  // 10, 11
+// strata_emu_wgmma's `type`: the operands' element type.
+inline constexpr int32_t kWgmmaF16 = 0, kWgmmaBf16 = 1, kWgmmaTf32 = 2;
 inline constexpr int32_t kStrataEmuShflUp = 0, kStrataEmuShflDown = 1, kStrataEmuShflBfly = 2,
                          kStrataEmuShflIdx = 3;
 
@@ -52,6 +70,9 @@ struct HostKernel {
   // The kernel calls strata_emu_barrier or strata_emu_shfl: its threads must run interleaved
   // (each to its next barrier/shuffle in turn). Otherwise they run one after the other.
   bool lockstep = false;
+  // Its module's shared-memory globals (HostModule::DataRanges): what strata_emu_shared_window
+  // maps.
+  std::vector<std::pair<const void*, size_t>> shared;
 };
 
 // A loaded module (what cuModuleLoadDataEx returns in the emulator).

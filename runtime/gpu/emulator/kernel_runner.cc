@@ -2,16 +2,25 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <mutex>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "runtime/gpu/emulator/fiber.h"
+#include "runtime/gpu/emulator/wgmma_emulation.h"
 
 namespace strata::gpu::emu {
 namespace {
 
 enum class Wait : uint8_t { kNone, kBarrier, kShuffle };
+
+// A thread's warpgroup MMAs in flight.
+struct WgmmaThread {
+  bool fenced = false;                 // wgmma.fence since its last wait
+  std::vector<WgmmaOp> uncommitted;    // issued since its last commit
+  std::deque<std::vector<WgmmaOp>> committed;  // groups not yet waited for, oldest first
+};
 
 // The shared state of a lockstep block's threads (its fibers).
 struct BlockRun {
@@ -39,6 +48,17 @@ struct BlockRun {
   // (true for good: rounds only grow), so that the lanes of a completed round check in O(1).
   std::vector<uint32_t> deposited_mask;
   std::vector<uint64_t> deposited_rounds;
+  // wgmma, per thread: its MMAs in flight, and whether it stored to shared memory since its
+  // last fence.proxy.async.
+  std::vector<WgmmaThread> wgmma;
+  std::vector<uint8_t> unfenced_stores;
+};
+
+// A shared global as the kernel's shared-window addresses see it.
+struct SharedWindow {
+  const char* host = nullptr;
+  size_t bytes = 0;
+  uint64_t base = 0;
 };
 
 // The thread being run, as the strata_emu_* calls see it.
@@ -46,6 +66,8 @@ struct ThreadContext {
   int32_t sreg[12] = {};  // tid, ntid, ctaid, nctaid; .x .y .z each
   int linear = 0;          // the thread's linear id in its block
   BlockRun* block = nullptr;  // null when the kernel is not lockstep
+  const HostKernel* kernel = nullptr;
+  std::vector<SharedWindow> windows;  // placed by strata_emu_shared_window, for this launch
   bool failed = false;
   std::string error;  // what the thread did wrong (the runner adds where)
 };
@@ -263,6 +285,8 @@ absl::Status RunLockstepBlock(const std::string& name, ThreadContext& c, BlockRu
   std::fill(run.waiting.begin(), run.waiting.end(), Wait::kNone);
   std::fill(run.deposited_mask.begin(), run.deposited_mask.end(), 0);
   std::fill(run.deposited_rounds.begin(), run.deposited_rounds.end(), 0);
+  std::fill(run.wgmma.begin(), run.wgmma.end(), WgmmaThread{});
+  std::fill(run.unfenced_stores.begin(), run.unfenced_stores.end(), 0);
   while (run.finished < run.threads) {
     run.progress = false;
     for (int i = 0; i < run.threads; ++i) {
@@ -299,6 +323,48 @@ struct ContextScope {
   ~ContextScope() { t_context = nullptr; }
 };
 
+// The shared-window address of `address` (see strata_emu_shared_window); 0 after a failure.
+uint64_t WindowAddress(ThreadContext& c, const void* address) {
+  const char* p = static_cast<const char*>(address);
+  for (const SharedWindow& w : c.windows) {
+    if (p >= w.host && p < w.host + w.bytes) return w.base + static_cast<uint64_t>(p - w.host);
+  }
+  for (const auto& [start, bytes] : c.kernel->shared) {
+    const char* s = static_cast<const char*>(start);
+    if (p < s || p >= s + bytes) continue;
+    constexpr uint64_t kAlign = 1024, kWindow = uint64_t{1} << 18;  // descriptors address 256 KiB
+    const uint64_t base = c.windows.empty() ? kAlign : (c.windows.back().base + c.windows.back().bytes + kAlign - 1) / kAlign * kAlign;
+    if (base + bytes > kWindow) {
+      Fail(c, "the kernel's shared memory does not fit the 256 KiB a wgmma descriptor addresses");
+      return 0;
+    }
+    c.windows.push_back(SharedWindow{s, bytes, base});
+    return base + static_cast<uint64_t>(p - s);
+  }
+  Fail(c, absl::StrCat("the shared-window address of 0x", absl::Hex(reinterpret_cast<uintptr_t>(address)),
+                       ", which is not in the kernel's shared memory"));
+  return 0;
+}
+
+const void* WindowBytes(const ThreadContext& c, uint64_t address, size_t bytes) {
+  for (const SharedWindow& w : c.windows) {
+    if (address >= w.base && address + bytes <= w.base + w.bytes) return w.host + (address - w.base);
+  }
+  return nullptr;
+}
+
+// The lockstep block of the running thread, for the wgmma calls; null (and the launch failed)
+// outside one.
+BlockRun* WgmmaBlock(const char* what) {
+  ThreadContext* c = t_context;
+  if (c == nullptr) return nullptr;
+  if (c->block == nullptr) {
+    Fail(*c, absl::StrCat(what, " in a kernel not compiled as lockstep"));
+    return nullptr;
+  }
+  return c->block;
+}
+
 }  // namespace
 
 void FailCurrentThread(std::string what) {
@@ -313,6 +379,7 @@ absl::Status RunHostKernel(const HostKernel& kernel, const std::string& name, co
   if (absl::Status s = CheckGeometry(name, grid, block); !s.ok()) return s;
   std::lock_guard<std::mutex> lock(LaunchMutex());
   ThreadContext c;
+  c.kernel = &kernel;
   for (int d = 0; d < 3; ++d) {
     c.sreg[kStrataEmuSregNtidX + d] = static_cast<int32_t>(block[d]);
     c.sreg[kStrataEmuSregNctaidX + d] = static_cast<int32_t>(grid[d]);
@@ -335,6 +402,8 @@ absl::Status RunHostKernel(const HostKernel& kernel, const std::string& name, co
     run.barrier_waits.assign(static_cast<size_t>(threads), 0);
     run.deposited_mask.assign(static_cast<size_t>((threads + kWarpSize - 1) / kWarpSize), 0);
     run.deposited_rounds.assign(run.deposited_mask.size(), 0);
+    run.wgmma.assign(static_cast<size_t>(threads), WgmmaThread{});
+    run.unfenced_stores.assign(static_cast<size_t>(threads), 0);
     tids.reserve(static_cast<size_t>(threads) * 3);
     for (int32_t z = 0; z < bz; ++z)
       for (int32_t y = 0; y < by; ++y)
@@ -412,4 +481,80 @@ extern "C" int64_t strata_emu_shfl(int32_t mode, int32_t member_mask, int32_t va
     return static_cast<uint32_t>(value);
   }
   return strata::gpu::emu::LockstepShuffle(*c, mode, static_cast<uint32_t>(member_mask), value, b, c_operand);
+}
+
+extern "C" int64_t strata_emu_shared_window(void* address) {
+  strata::gpu::emu::ThreadContext* c = t_context;
+  if (c == nullptr) return 0;
+  return static_cast<int64_t>(strata::gpu::emu::WindowAddress(*c, address));
+}
+
+extern "C" void strata_emu_shared_store() {
+  if (strata::gpu::emu::BlockRun* run = strata::gpu::emu::WgmmaBlock("a shared-memory store tracked for wgmma")) {
+    run->unfenced_stores[static_cast<size_t>(t_context->linear)] = 1;
+  }
+}
+
+extern "C" void strata_emu_proxy_fence() {
+  if (strata::gpu::emu::BlockRun* run = strata::gpu::emu::WgmmaBlock("fence.proxy.async")) {
+    run->unfenced_stores[static_cast<size_t>(t_context->linear)] = 0;
+  }
+}
+
+extern "C" void strata_emu_wgmma_fence() {
+  if (strata::gpu::emu::BlockRun* run = strata::gpu::emu::WgmmaBlock("wgmma.fence")) {
+    run->wgmma[static_cast<size_t>(t_context->linear)].fenced = true;
+  }
+}
+
+extern "C" void strata_emu_wgmma(int32_t type, int32_t n, int64_t desc_a, int64_t desc_b) {
+  using namespace strata::gpu::emu;
+  BlockRun* run = WgmmaBlock("wgmma.mma_async");
+  if (run == nullptr) return;
+  ThreadContext& c = *t_context;
+  WgmmaThread& me = run->wgmma[static_cast<size_t>(c.linear)];
+  if (!me.fenced) {
+    Fail(c, "wgmma.mma_async without a wgmma.fence since the thread's last wait (its accumulators may be in use)");
+    Abandon(*run);
+  }
+  for (int i = 0; i < run->threads; ++i) {
+    if (run->unfenced_stores[static_cast<size_t>(i)] == 0) continue;
+    Fail(c, absl::StrCat("wgmma.mma_async reads shared memory while thread ", i,
+                         " has stored to it without a fence.proxy.async since (the async proxy may not see it)"));
+    Abandon(*run);
+  }
+  me.uncommitted.push_back(WgmmaOp{type, n, static_cast<uint64_t>(desc_a), static_cast<uint64_t>(desc_b)});
+}
+
+extern "C" void strata_emu_wgmma_commit() {
+  using namespace strata::gpu::emu;
+  BlockRun* run = WgmmaBlock("wgmma.commit_group");
+  if (run == nullptr) return;
+  WgmmaThread& me = run->wgmma[static_cast<size_t>(t_context->linear)];
+  me.committed.push_back(std::move(me.uncommitted));
+  me.uncommitted.clear();
+}
+
+extern "C" void strata_emu_wgmma_wait(int32_t keep, float* accumulators, int32_t count) {
+  using namespace strata::gpu::emu;
+  BlockRun* run = WgmmaBlock("wgmma.wait_group");
+  if (run == nullptr) return;
+  ThreadContext& c = *t_context;
+  WgmmaThread& me = run->wgmma[static_cast<size_t>(c.linear)];
+  const SharedReader read = [&c](uint64_t address, size_t bytes) { return WindowBytes(c, address, bytes); };
+  while (me.committed.size() > static_cast<size_t>(std::max(keep, 0))) {
+    for (const WgmmaOp& op : me.committed.front()) {
+      if (op.n / 2 != count) {
+        Fail(c, absl::StrCat("wgmma.wait_group over ", count, " accumulators completes an m64n", op.n, " MMA (", op.n / 2,
+                             " per thread)"));
+        Abandon(*run);
+      }
+      if (absl::Status s = ApplyWgmma(op, c.linear % 128, read, accumulators); !s.ok()) {
+        Fail(c, std::string(s.message()));
+        Abandon(*run);
+      }
+    }
+    me.committed.pop_front();
+  }
+  me.fenced = false;
 }
