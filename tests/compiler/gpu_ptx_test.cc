@@ -869,6 +869,71 @@ TEST_P(GpuTiledMlpTest, HalfConvolutionsTakeTheTensorCores) {
 
 INSTANTIATE_TEST_SUITE_P(Models, GpuTiledMlpTest, ::testing::Values("sm_80", "sm_90"));
 
+// sm_90a: the tensor-core kernels on warpgroup MMAs. Per 32 of K, each of the two warpgroups
+// issues 2 wgmma.mma_async of K 16 (f16/bf16) or 4 of K 8 (TF32), N = 128 on 128 x 128 tiles
+// (64 where the tile is 64 rows and the warpgroups split its columns), between wgmma.fence and
+// one commit; the wait comes after the next tiles' global loads. The MMAs read the tiles
+// themselves (no ld.shared); the stores are fenced for the async proxy. Tiles: 8-row groups of
+// core matrices, 160 words per 8 rows (K pairs, 4 core matrices 40 words apart) or 288 (TF32: 8
+// of them 36 words apart), 16-byte aligned. The same graph for plain sm_90 keeps mma.sync.
+TEST(GpuWgmmaTest, Sm90aTensorCoreKernelsUseWarpgroupMmas) {
+  struct Case {
+    DType dtype;
+    int64_t m, k, n;
+    std::string instruction;
+    int mmas;
+    int64_t shared;
+  };
+  for (const Case& c : {Case{DT_HALF, 256, 128, 256, "wgmma.mma_async.sync.aligned.m64n128k16.f32.f16.f16", 2, 2 * 16 * 160 * 4},
+                        Case{DT_BFLOAT16, 256, 128, 256, "wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16", 2, 2 * 16 * 160 * 4},
+                        Case{DT_HALF, 64, 256, 256, "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16", 2, (8 + 16) * 160 * 4},
+                        Case{DT_FLOAT, 256, 128, 256, "wgmma.mma_async.sync.aligned.m64n128k8.f32.tf32.tf32", 4, 2 * 16 * 288 * 4}}) {
+    const std::string name = absl::StrCat(DTypeName(c.dtype), " ", c.m, "x", c.k, "x", c.n);
+    for (const std::string arch : {"sm_90a", "sm_90"}) {
+      GraphBuilder g;
+      Feeds feeds;
+      Output a = Feed(g, feeds, "a", *Rand(Shape({c.m, c.k}), 1).Cast(c.dtype));
+      Output b = Feed(g, feeds, "b", *Rand(Shape({c.k, c.n}), 2).Cast(c.dtype));
+      GpuCompileOptions options = Tiled(arch);
+      options.allow_tf32 = c.dtype == DT_FLOAT;
+      absl::StatusOr<gpu::GpuProgram> p =
+          CompileWith(g, feeds, {g.Add("mm", "MatMul", {a, b}, A({{"T", MakeAttr(c.dtype)}}))}, options);
+      ASSERT_TRUE(p.ok()) << p.status();
+      ExpectWellFormed(*p, arch);
+      std::vector<const gpu::GpuLaunch*> tiled = TiledLaunches(*p);
+      ASSERT_EQ(tiled.size(), 1u) << name;
+      const std::string kernel = EntryText(p->ptx, tiled[0]->kernel);
+      if (arch == "sm_90") {
+        EXPECT_EQ(Count(kernel, "wgmma"), 0) << name << ": wgmma is sm_90a's only";
+        EXPECT_GT(Count(kernel, "mma.sync.aligned"), 0) << name;
+        continue;
+      }
+      EXPECT_EQ(tiled[0]->block[0], 256u) << name;
+      EXPECT_EQ(Count(kernel, c.instruction), c.mmas) << name;
+      EXPECT_EQ(Count(kernel, "wgmma.mma_async"), c.mmas) << name;
+      EXPECT_EQ(Count(kernel, "mma.sync"), 0) << name;
+      EXPECT_EQ(Count(kernel, "wgmma.fence.sync.aligned;"), 1) << name;
+      EXPECT_EQ(Count(kernel, "wgmma.commit_group.sync.aligned;"), 1) << name;
+      EXPECT_EQ(Count(kernel, "wgmma.wait_group.sync.aligned 0;"), 1) << name;
+      EXPECT_EQ(Count(kernel, "fence.proxy.async.shared::cta;"), 1) << name;
+      EXPECT_EQ(Count(kernel, "ld.shared"), 0) << name << ": the MMAs read the tiles themselves";
+      EXPECT_EQ(Count(kernel, "fma.rn.f32"), 0) << name;
+      // The wait follows the next tiles' global loads: the MMAs overlap them.
+      const size_t commit = kernel.find("wgmma.commit_group"), wait = kernel.find("wgmma.wait_group");
+      ASSERT_NE(commit, std::string::npos);
+      ASSERT_NE(wait, std::string::npos);
+      EXPECT_GT(Count(kernel.substr(commit, wait - commit), "ld.global"), 0) << name;
+      EXPECT_EQ(SharedBytes(kernel), c.shared) << name;
+      EXPECT_EQ(Count(p->ptx, ".shared .align 16"), 2) << name;
+      const std::string ptxas = FindPtxas();
+      if (ptxas.empty()) continue;
+      const std::string report = PtxasVerbose(ptxas, p->ptx, arch, absl::StrCat("wgmma_", c.m, "_", DTypeName(c.dtype)));
+      ASSERT_FALSE(report.empty()) << "ptxas rejected the wgmma kernel: " << name;
+      EXPECT_THAT(report, HasSubstr(" 0 bytes spill stores"));
+    }
+  }
+}
+
 TEST(GpuPtxErrorTest, BadArchIsNamed) {
   GraphBuilder g;
   Feeds feeds;
