@@ -19,7 +19,10 @@
 # 5. with STRATA_REALMODELS set (1 or quick: the quick models; all; or a list of names, as
 #    tests/realmodels reads it), runs the real models on the GPU backend
 #    (STRATA_REALMODELS_BACKEND=gpu); the models come through npm (see tests/realmodels);
-# 6. runs bench/gpu/gpu_bench (fp32, tf32, f16, bf16) when it was built (skip with STRATA_GPU_CHECK_BENCH=0).
+# 6. runs bench/gpu/gpu_bench (fp32, tf32, f16, bf16) when it was built (skip with STRATA_GPU_CHECK_BENCH=0),
+#    and on a compute 9.0 GPU its GEMMs again compiled for sm_90a (the wgmma kernels).
+# The sm_90a (wgmma) instances of gpu_half_matmul_test and gpu_tf32_test ("GpuSm90a*") run in
+# step 3 on a compute 9.0 GPU and skip on others.
 #
 # Everything goes to the terminal and to the results file named at the end
 # ($STRATA_GPU_CHECK_OUT, default $BUILD_DIR/gpu_check_results.txt). Exit status 0 only when
@@ -175,6 +178,11 @@ if [ "${STRATA_GPU_CHECK_BENCH:-1}" != 0 ] && [ -x "$BUILD_DIR/bench/gpu_bench" 
   log "== bench/gpu/gpu_bench"
   "$BUILD_DIR/bench/gpu_bench" --precisions=fp32,tf32,f16,bf16 2>&1 | tee -a "$OUT"
   [ "${PIPESTATUS[0]}" -ne 0 ] && fail "gpu_bench"
+  if nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | grep -q '^9\.0'; then
+    log "== bench/gpu/gpu_bench --cuda_arch=sm_90a (wgmma)"
+    "$BUILD_DIR/bench/gpu_bench" --precisions=tf32,f16,bf16 --models= --cuda_arch=sm_90a 2>&1 | tee -a "$OUT"
+    [ "${PIPESTATUS[0]}" -ne 0 ] && fail "gpu_bench --cuda_arch=sm_90a"
+  fi
 fi
 
 log "== summary"

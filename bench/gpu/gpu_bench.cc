@@ -3,7 +3,10 @@
 // backend "gpu" (compiler/gpu -> PTX -> GpuExecutable), timed as Session::Run.
 //
 //   gpu_bench [--sizes=1024,2048,4096,8192] [--batches=1,64] [--models=mlp,cnn] [--seconds=1]
-//             [--precisions=fp32,tf32,f16,bf16]
+//             [--precisions=fp32,tf32,f16,bf16] [--cuda_arch=sm_90a]
+//
+// --cuda_arch: the compile target (default: the device's, sm_90 on an H100; sm_90a puts the
+// tensor-core kernels on wgmma; $STRATA_CUDA_ARCH does the same).
 //
 // --precisions: fp32 (the default), tf32 (SessionOptions::allow_tf32: contractions on tensor
 // cores with TF32 inputs), f16 and bf16 (the GEMM's operands and result in that type, f32 sums:
@@ -156,7 +159,7 @@ absl::Status Model(const BenchModel& model, int64_t batch, const TimeBox& box, s
 }
 
 int Main(int argc, char** argv) {
-  absl::StatusOr<Flags> flags = Flags::Parse(argc, argv, {"sizes", "batches", "models", "seconds", "precisions"});
+  absl::StatusOr<Flags> flags = Flags::Parse(argc, argv, {"sizes", "batches", "models", "seconds", "precisions", "cuda_arch"});
   if (!flags.ok()) {
     std::fprintf(stderr, "gpu_bench: %s\n", std::string(flags.status().message()).c_str());
     return 2;
@@ -187,7 +190,8 @@ int Main(int argc, char** argv) {
   }
   absl::StatusOr<std::shared_ptr<gpu::CudaDevice>> device = gpu::SharedCudaDevice(0);
   absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> created =
-      device.ok() ? gpu::CreateCudaBackendForDevice(*device) : absl::StatusOr<std::unique_ptr<gpu::CudaBackend>>(device.status());
+      device.ok() ? gpu::CreateCudaBackendForDevice(*device, flags->Get("cuda_arch", ""))
+                  : absl::StatusOr<std::unique_ptr<gpu::CudaBackend>>(device.status());
   if (!created.ok()) {
     std::fprintf(stderr, "gpu_bench: %s\n", std::string(created.status().message()).c_str());
     return 1;

@@ -190,6 +190,29 @@ class GpuFallbackTest : public ::testing::Test {
   std::shared_ptr<gpu::CudaBackend> backend_;
 };
 
+// A chosen compile target: one the compiler knows and the device runs ("sm_90a" only on
+// compute 9.0, as the emulated device is; the fake one is 8.0), else an error naming it.
+TEST(GpuBackendArchTest, ChosenTargetIsCheckedAgainstTheDevice) {
+  auto open = [](std::string_view arch) {
+    absl::StatusOr<std::unique_ptr<gpu::CudaDevice>> device = gpu::CudaDevice::Open(gpu::fake::Driver(), 0);
+    EXPECT_TRUE(device.ok()) << device.status();
+    return gpu::CreateCudaBackendForDevice(std::shared_ptr<gpu::CudaDevice>(std::move(*device)), arch);
+  };
+  absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> plain = open("sm_80");
+  if (absl::IsUnimplemented(plain.status())) GTEST_SKIP() << plain.status().message();
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ((*plain)->cuda_arch(), "sm_80");
+  absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> newer = open("sm_90a");
+  EXPECT_TRUE(absl::IsFailedPrecondition(newer.status())) << newer.status();
+  EXPECT_THAT(std::string(newer.status().message()), HasSubstr("sm_90a cannot run on device 0"));
+  absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> unknown = open("sm_75");
+  EXPECT_TRUE(absl::IsInvalidArgument(unknown.status())) << unknown.status();
+  EXPECT_THAT(std::string(unknown.status().message()), HasSubstr("sm_75"));
+  absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> emulated = gpu::CreateGpuBackend("gpu-emu", "sm_90a");
+  ASSERT_TRUE(emulated.ok()) << emulated.status();
+  EXPECT_EQ((*emulated)->cuda_arch(), "sm_90a");
+}
+
 TEST_F(GpuFallbackTest, OpWithoutGpuLoweringRunsOnTheCpu) {
   EXPECT_EQ(backend_->cuda_arch(), "sm_80");  // the fake device is sm_80
   absl::StatusOr<std::unique_ptr<Graph>> graph = GraphFromGraphDef(ExpF64Graph());
