@@ -86,12 +86,35 @@ struct TileConfig {
   int64_t sbo_words() const { return core_chunks() * lbo_words(); }
 };
 
+// Where element (row, col) of an mma.sync kernel's tile is stored, so that both the fragment
+// loads and every staging pattern reach 32 banks (gpu_shared_bank_test counts them):
+// - swizzled columns: row-major tiles ([m][k] for A, B's [n][k] in the 16-bit kernel) keep
+//   (r, c) at column c ^ ((r / 8) % 4), TF32's [k][n] B tile at n ^ ((k / 4) % 8). A warp
+//   staging 32 consecutive rows of one column (an operand whose contiguous index runs along the
+//   tile's rows) then hits 32 banks instead of 8 (TF32's B: 4); a fragment load's lanes share
+//   r / 8 (k / 4), so it only permutes them within a group of 4 (8) columns;
+// - the 16-bit kernel's 16-word rows go in pairs, 36 words a pair ([r / 2][16 (r % 2) + c]): a
+//   warp staging 2 rows x 16 words then stores 32 consecutive words (rows 20 words apart
+//   overlapped on 4 banks), and the 8 rows of a fragment load still start in 8 different
+//   4-bank groups.
+std::array<mlir::Value, 2> TileIndices(mlir::OpBuilder& b, mlir::Location loc, Unit unit, bool k_rows, mlir::Value row,
+                                       mlir::Value col) {
+  auto ci = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
+  mlir::Value shifted = b.create<mlir::arith::ShRUIOp>(loc, row, ci(k_rows ? 2 : 3));
+  col = b.create<mlir::arith::XOrIOp>(loc, col, b.create<mlir::arith::AndIOp>(loc, shifted, ci(k_rows ? 7 : 3)));
+  if (unit != Unit::kHalf) return {row, col};
+  mlir::Value odd = b.create<mlir::arith::RemUIOp>(loc, row, ci(2));
+  return {b.create<mlir::arith::DivUIOp>(loc, row, ci(2)),
+          b.create<mlir::arith::AddIOp>(loc, b.create<mlir::arith::MulIOp>(loc, odd, ci(16)), col)};
+}
+
 constexpr TileConfig kF32Tiles{kContractionTileM, kContractionTileN, kContractionTileK, kContractionThreads, 1, 1, Unit::kFma};
 
 // 128 x 128 tiles, 64 x 32 per warp (4 x 4 mma tiles); a dimension of 64 or less takes 64.
 // TF32: padding 4 (A) and 8 (B) floats puts the 32 lanes of a fragment load on 32 banks.
-// 16-bit: both tiles are K-pair-major rows (B's transposed: N rows), 16 words of K pairs plus 4
-// of padding; lane (g, t) reads word 20 g + t, again 32 banks.
+// 16-bit: both tiles are K-pair-major rows (B's transposed: N rows) of 16 words, in pairs of 32
+// words plus 4 of padding (TileIndices); lane (g, t) reads a word of row g's 4-bank group, again
+// 32 banks.
 // wgmma: the same tiles, each of the two warpgroups computing 64 rows x all columns (or, for a
 // 64-row tile, 64 x half of them).
 TileConfig TensorCoreTilesFor(Unit unit, int64_t m, int64_t n, bool wgmma) {
@@ -454,30 +477,52 @@ void MmaSteps(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mli
     ptx_type = mlir::NVVM::MMATypes::f16;
     reg = mlir::VectorType::get({2}, operand);
   }
-  auto load_reg = [&](mlir::Value tile, mlir::Value r, mlir::Value c) -> mlir::Value {
-    mlir::Value v = b.create<mlir::memref::LoadOp>(loc, tile, mlir::ValueRange{r, c});
+  auto as_reg = [&](mlir::Value v) -> mlir::Value {
     if (v.getType() == reg) return v;
     if (v.getType().isF32()) return b.create<mlir::arith::BitcastOp>(loc, i32, v);
     return b.create<mlir::LLVM::BitcastOp>(loc, reg, v);  // a packed i32 pair as f16x2
   };
-  mlir::Value a_row0 = b.create<mlir::arith::AddIOp>(loc, warp_m0, group);
-  mlir::Value b_col0 = b.create<mlir::arith::AddIOp>(loc, warp_n0, group);
+  auto add = [&](mlir::Value x, mlir::Value y) -> mlir::Value { return b.create<mlir::arith::AddIOp>(loc, x, y); };
+  auto xor_const = [&](mlir::Value x, int64_t q) -> mlir::Value {
+    return q == 0 ? x : b.create<mlir::arith::XOrIOp>(loc, x, ci(q)).getResult();
+  };
+  // The tiles' layout (TileIndices) with what is known here folded in: a fragment's rows are
+  // base + g with base a multiple of 8 (warp_m0 and warp_n0 are multiples of 16), so row / 8
+  // is base / 8 and, in the 16-bit kernel's row pairs, (base + g) / 2 = base / 2 + g / 2 and
+  // (base + g) % 2 = g % 2; a K column is t + a multiple of 4, so its swizzle only changes t.
+  const bool half = cfg.unit == Unit::kHalf;
+  mlir::Value g_pair = b.create<mlir::arith::DivUIOp>(loc, group, ci(2));
+  mlir::Value g_odd = b.create<mlir::arith::MulIOp>(loc, b.create<mlir::arith::RemUIOp>(loc, group, ci(2)), ci(16));
+  // Element (base + g, t ^ q + k) of a row-major tile ([m][k], the 16-bit [n][k]).
+  auto load_row_major = [&](mlir::Value tile, mlir::Value base, mlir::Value t_swizzled, int64_t k) -> mlir::Value {
+    mlir::Value col = add(t_swizzled, ci(k));
+    if (!half) return as_reg(b.create<mlir::memref::LoadOp>(loc, tile, mlir::ValueRange{add(base, group), col}));
+    mlir::Value pair = add(b.create<mlir::arith::DivUIOp>(loc, base, ci(2)), g_pair);
+    return as_reg(b.create<mlir::memref::LoadOp>(loc, tile, mlir::ValueRange{pair, add(g_odd, col)}));
+  };
   for (int64_t kk = 0; kk < cfg.tk; kk += mma_k) {
-    // Tile columns of the fragments' two K halves.
-    mlir::Value k_lo = b.create<mlir::arith::AddIOp>(loc, in_group, ci(kk / pack));
-    mlir::Value k_hi = b.create<mlir::arith::AddIOp>(loc, in_group, ci(kk / pack + 4));
+    const int64_t k_lo = kk / pack, k_hi = kk / pack + 4;  // the fragments' two K halves
     std::vector<std::array<mlir::Value, 4>> a(static_cast<size_t>(tiles_m));
     std::vector<std::array<mlir::Value, 2>> bf(static_cast<size_t>(tiles_n));
     for (int64_t i = 0; i < tiles_m; ++i) {
-      mlir::Value r_lo = b.create<mlir::arith::AddIOp>(loc, a_row0, ci(i * kMmaM));
-      mlir::Value r_hi = b.create<mlir::arith::AddIOp>(loc, a_row0, ci(i * kMmaM + 8));
-      a[i] = {load_reg(a_tile, r_lo, k_lo), load_reg(a_tile, r_hi, k_lo), load_reg(a_tile, r_lo, k_hi),
-              load_reg(a_tile, r_hi, k_hi)};
+      std::array<mlir::Value, 2> rows{};  // rows g and g + 8 of the 16: (row / 8) % 4 = (2i + h) % 4
+      for (int64_t h = 0; h < 2; ++h) rows[h] = add(warp_m0, ci(i * kMmaM + 8 * h));
+      auto at = [&](int64_t h, int64_t k) { return load_row_major(a_tile, rows[h], xor_const(in_group, (2 * i + h) % 4), k); };
+      a[i] = {at(0, k_lo), at(1, k_lo), at(0, k_hi), at(1, k_hi)};
     }
     for (int64_t j = 0; j < tiles_n; ++j) {
-      mlir::Value col = b.create<mlir::arith::AddIOp>(loc, b_col0, ci(j * kMmaN));
-      bf[j] = cfg.b_transposed() ? std::array<mlir::Value, 2>{load_reg(b_tile, col, k_lo), load_reg(b_tile, col, k_hi)}
-                                      : std::array<mlir::Value, 2>{load_reg(b_tile, k_lo, col), load_reg(b_tile, k_hi, col)};
+      mlir::Value base = add(warp_n0, ci(j * kMmaN));
+      if (cfg.b_transposed()) {  // [n][k]: q = (base / 8) % 4, known only at run time for 64-wide tiles
+        mlir::Value q = b.create<mlir::arith::AndIOp>(loc, b.create<mlir::arith::ShRUIOp>(loc, base, ci(3)), ci(3));
+        mlir::Value t = b.create<mlir::arith::XOrIOp>(loc, in_group, q);
+        bf[j] = {load_row_major(b_tile, base, t, k_lo), load_row_major(b_tile, base, t, k_hi)};
+      } else {  // TF32's [k][n]: row k = t + k_lo (k_hi), column (base + g) ^ ((k / 4) % 8)
+        auto at = [&](int64_t k) {
+          mlir::Value col = add(base, xor_const(group, (k / 4) % 8));
+          return as_reg(b.create<mlir::memref::LoadOp>(loc, b_tile, mlir::ValueRange{add(in_group, ci(k)), col}));
+        };
+        bf[j] = {at(k_lo), at(k_hi)};
+      }
     }
     for (int64_t i = 0; i < tiles_m; ++i) {
       for (int64_t j = 0; j < tiles_n; ++j) {
@@ -616,7 +661,7 @@ mlir::Value PackPair(mlir::OpBuilder& b, mlir::Location loc, mlir::Value lo, mli
 }
 
 void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
-  const TileConfig cfg = unit == Unit::kFma ? kF32Tiles : TensorCoreTilesFor(unit, c.m, c.n, wgmma);
+  TileConfig cfg = unit == Unit::kFma ? kF32Tiles : TensorCoreTilesFor(unit, c.m, c.n, wgmma);
   mlir::linalg::LinalgOp op = c.op;
   mlir::MLIRContext* ctx = op.getContext();
   mlir::OpOperand* out_operand = op.getDpsInitOperand(0);
@@ -646,21 +691,36 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
   auto shared = [&](int64_t rows, int64_t cols) {
     return mlir::MemRefType::get({rows, cols}, tile_element, mlir::MemRefLayoutAttrInterface(), workgroup);
   };
-  auto a_tile_type = shared(cfg.tm, kp + cfg.pad_a);
-  auto b_tile_type = cfg.b_transposed() ? shared(cfg.tn, kp + cfg.pad_b) : shared(cfg.tk, cfg.tn + cfg.pad_b);
-  if (cfg.wgmma) {  // flat: 8-row groups of core matrices (TileConfig::sbo_words)
-    auto flat = [&](int64_t rows) {
-      return mlir::MemRefType::get({rows / 8 * cfg.sbo_words()}, tile_element, mlir::MemRefLayoutAttrInterface(), workgroup);
-    };
-    a_tile_type = flat(cfg.tm);
-    b_tile_type = flat(cfg.tn);
-  }
   Source a_src = SourceOf(c, c.a), b_src = SourceOf(c, c.b);
   if (consumer) {
     // The kernel's stores must not land in what its tile loads read.
     const mlir::Value dest = Root(consumer.getDpsInitOperand(0)->get());
     if (Root(a_src.buffer) == dest) a_src = Source{c.a->get(), op.getMatchingIndexingMap(c.a)};
     if (Root(b_src.buffer) == dest) b_src = Source{c.b->get(), op.getMatchingIndexingMap(c.b)};
+  }
+  if (cfg.unit == Unit::kFma) {
+    // Row padding by how a warp stages each tile (gpu_shared_bank_test): 2 rows x 16 of A or one
+    // row of B need none; 32 rows of A's one column (a transposed A) need rows of 17, 16 rows x
+    // 2 columns of B (a transposed B) rows of 66. The compute reads broadcasts or consecutive words.
+    auto rows_fastest = [](const Source& src, unsigned rdim) {
+      const mlir::AffineMap map = src.map;
+      return map.getNumResults() > 0 && map.getResult(map.getNumResults() - 1).isFunctionOfDim(rdim);
+    };
+    cfg.pad_a = rows_fastest(a_src, c.dm) ? 1 : 0;
+    cfg.pad_b = rows_fastest(b_src, c.dk) ? 2 : 0;
+  }
+  auto a_tile_type = shared(cfg.tm, kp + cfg.pad_a);
+  auto b_tile_type = cfg.b_transposed() ? shared(cfg.tn, kp + cfg.pad_b) : shared(cfg.tk, cfg.tn + cfg.pad_b);
+  if (cfg.unit == Unit::kHalf) {  // rows in pairs (TileIndices)
+    a_tile_type = shared(cfg.tm / 2, 2 * kp + cfg.pad_a);
+    b_tile_type = shared(cfg.tn / 2, 2 * kp + cfg.pad_b);
+  }
+  if (cfg.wgmma) {  // flat: 8-row groups of core matrices (TileConfig::sbo_words)
+    auto flat = [&](int64_t rows) {
+      return mlir::MemRefType::get({rows / 8 * cfg.sbo_words()}, tile_element, mlir::MemRefLayoutAttrInterface(), workgroup);
+    };
+    a_tile_type = flat(cfg.tm);
+    b_tile_type = flat(cfg.tn);
   }
   int64_t chunk = c.k;
   const int64_t splits = split_k ? SplitsFor(c, cfg, &chunk) : 1;
@@ -810,8 +870,13 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
   auto put = [&](mlir::OpBuilder& lb, mlir::Location l, const Staging& st, mlir::ValueRange values) {
     for (size_t s = 0; s < values.size(); ++s) {
       auto [r, col] = tile_position(lb, l, st, static_cast<int64_t>(s));
-      if (!cfg.wgmma) {
+      if (!cfg.tensor_cores()) {
         lb.create<mlir::memref::StoreOp>(l, values[s], st.tile, mlir::ValueRange{r, col});
+        continue;
+      }
+      if (!cfg.wgmma) {
+        lb.create<mlir::memref::StoreOp>(l, values[s], st.tile,
+                                         TileIndices(lb, l, cfg.unit, st.tile == b_tile && !cfg.b_transposed(), r, col));
         continue;
       }
       // Core matrix (r / 8, col / 4), its row r % 8, word col % 4.

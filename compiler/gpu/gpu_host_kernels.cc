@@ -48,6 +48,23 @@ constexpr const char* kWgmmaWaitFn = "strata_emu_wgmma_wait";
 // Loads and stores the emulator adds itself (the wgmma wait's accumulator buffer, on the
 // thread's stack): not routed through the memcheck.
 constexpr const char* kUncheckedAttr = "strata.emu_unchecked";
+// Loads and stores of shared memory (address space 3 before FlattenAddressSpaces): the memcheck
+// call says so, for the bank-conflict counts.
+constexpr const char* kSharedAttr = "strata.emu_shared";
+
+void MarkSharedAccesses(mlir::ModuleOp module) {
+  auto shared = [](mlir::Value address) {
+    auto p = mlir::dyn_cast<LLVM::LLVMPointerType>(address.getType());
+    return p && p.getAddressSpace() == 3;
+  };
+  mlir::UnitAttr mark = mlir::UnitAttr::get(module.getContext());
+  module.walk([&](LLVM::LoadOp load) {
+    if (shared(load.getAddr())) load->setAttr(kSharedAttr, mark);
+  });
+  module.walk([&](LLVM::StoreOp store) {
+    if (shared(store.getAddr())) store->setAttr(kSharedAttr, mark);
+  });
+}
 
 // nvvm.read.ptx.sreg.<reg>.<dim> -> strata_emu_sreg's `which`; -1 for other ops.
 int SregCode(llvm::StringRef name) {
@@ -450,7 +467,8 @@ void CheckMemoryAccesses(mlir::ModuleOp module) {
     mlir::OpBuilder b(op);
     const int64_t bytes = static_cast<int64_t>(layout.getTypeSize(type));
     mlir::Value size = b.create<LLVM::ConstantOp>(op->getLoc(), i64, b.getI64IntegerAttr(bytes));
-    mlir::Value store = b.create<LLVM::ConstantOp>(op->getLoc(), i32, b.getI32IntegerAttr(is_store ? 1 : 0));
+    const int32_t flags = (is_store ? emu::kStrataEmuAccessStore : 0) | (op->hasAttr(kSharedAttr) ? emu::kStrataEmuAccessShared : 0);
+    mlir::Value store = b.create<LLVM::ConstantOp>(op->getLoc(), i32, b.getI32IntegerAttr(flags));
     return b.create<LLVM::CallOp>(op->getLoc(), access_fn, mlir::ValueRange{address, size, store}).getResult();
   };
   module.walk([&](LLVM::LoadOp load) {
@@ -541,6 +559,7 @@ absl::StatusOr<std::string> EmitHostKernels(mlir::Operation* kernel_module) {
     if (fn->hasAttr("gpu.kernel") || fn->hasAttr("nvvm.kernel")) fn->setAttr("strata.kernel", b.getUnitAttr());
   });
   if (absl::Status s = ReplaceNvvmOps(*host); !s.ok()) return s;
+  MarkSharedAccesses(*host);
   FlattenAddressSpaces(*host);
   CheckMemoryAccesses(*host);
   ExportGlobals(*host);

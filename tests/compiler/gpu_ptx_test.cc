@@ -452,7 +452,12 @@ struct TiledCase {
   std::function<std::vector<Output>(GraphBuilder&, Feeds&)> build;
   int64_t m, n, batch;  // the tiled contraction; m == 0: not tiled (too small)
   int64_t launches;     // in the whole program, with the flag on
+  bool ta = false, tb = false;  // operands read transposed (their tile rows are padded)
 };
+
+// The f32 kernel's tiles: A 64 x 16, B 16 x 64 floats; a transposed operand's rows padded (A by
+// one, B by two floats) so that its column-wise staging spreads over the 32 banks.
+int64_t F32TileBytes(const TiledCase& c) { return (64 * (16 + (c.ta ? 1 : 0)) + 16 * (64 + (c.tb ? 2 : 0))) * 4; }
 
 TiledCase MatMulCase(int64_t m, int64_t k, int64_t n, bool ta = false, bool tb = false, int64_t launches = 1) {
   return {absl::StrCat("MatMul", m, "x", k, "x", n, ta ? "Ta" : "", tb ? "Tb" : ""),
@@ -461,7 +466,7 @@ TiledCase MatMulCase(int64_t m, int64_t k, int64_t n, bool ta = false, bool tb =
             Output b = Feed(g, f, "b", Rand(tb ? Shape({n, k}) : Shape({k, n}), 2));
             return std::vector<Output>{g.Add("mm", "MatMul", {a, b}, A({{"transpose_a", MakeAttr(ta)}, {"transpose_b", MakeAttr(tb)}}))};
           },
-          m >= 32 && n >= 32 ? m : 0, n, 1, launches};
+          m >= 32 && n >= 32 ? m : 0, n, 1, launches, ta, tb};
 }
 
 std::vector<TiledCase> TiledCases() {
@@ -518,9 +523,8 @@ TEST_P(GpuTiledMatmulTest, SharedMemoryTilesThatPtxasAccepts) {
     EXPECT_GE(Count(text, "st.shared.f32"), 1);
     // 4x4 outputs per thread, 16 k per tile: 256 fmas per K step.
     EXPECT_GE(Count(text, "fma.rn.f32"), 256);
-    // A 64x16 and a 16x64 f32 tile, rows padded by one float: 8.3 KiB, well within the 48 KiB
-    // of static shared memory.
-    EXPECT_EQ(SharedBytes(p->ptx), (64 * 17 + 16 * 65) * 4);
+    // A 64x16 and a 16x64 f32 tile: 8-8.3 KiB, well within the 48 KiB of static shared memory.
+    EXPECT_EQ(SharedBytes(p->ptx), F32TileBytes(c));
     EXPECT_LE(SharedBytes(p->ptx), 48 * 1024);
     // Operands are read from the feeds / weights themselves (a transpose is not a kernel of its
     // own) and the result is stored to the fetched buffer: no temp goes through memory.
@@ -540,7 +544,7 @@ TEST_P(GpuTiledMatmulTest, SharedMemoryTilesThatPtxasAccepts) {
     ASSERT_NE(at, std::string::npos) << log;
     const std::string entry = log.substr(at, log.find("Compiling entry", at + 1) - at);
     EXPECT_THAT(entry, HasSubstr("0 bytes spill stores")) << entry;
-    EXPECT_THAT(entry, HasSubstr(absl::StrCat((64 * 17 + 16 * 65) * 4, " bytes smem"))) << entry;
+    EXPECT_THAT(entry, HasSubstr(absl::StrCat(F32TileBytes(c), " bytes smem"))) << entry;
     std::smatch regs;
     if (std::regex_search(entry, regs, std::regex("Used (\\d+) registers"))) {
       std::printf("[ %s %s ] tiled kernel: %s registers\n", c.name.c_str(), arch.c_str(), regs[1].str().c_str());
@@ -820,8 +824,8 @@ TEST_P(GpuTiledMlpTest, HalfOperandsTakeTheTensorCores) {
     // Fragments: 4 (A) + 2 (B) words per tile row and column of a warp, per instruction's K.
     EXPECT_EQ(Count(kernel, "ld.shared.u32") + Count(kernel, "ld.shared.b32"), 2 * (4 * 4 + 4 * 2)) << name;
     EXPECT_EQ(Count(kernel, "st.shared.u16") + Count(kernel, "st.shared.b16"), 0) << name << ": pairs are stored as words";
-    // Two 128 x (16 + 4) word tiles.
-    EXPECT_EQ(SharedBytes(kernel), 2 * 128 * 20 * 4) << name;
+    // Two 128-row tiles of 16 words, the rows in pairs of 32 + 4 words.
+    EXPECT_EQ(SharedBytes(kernel), 2 * 64 * 36 * 4) << name;
     const std::string ptxas = FindPtxas();
     if (ptxas.empty()) continue;
     const std::string report = PtxasVerbose(ptxas, p->ptx, arch, absl::StrCat("half_mm_", name, "_", arch));

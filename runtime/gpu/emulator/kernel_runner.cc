@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/gpu/emulator/fiber.h"
+#include "runtime/gpu/emulator/shared_bank_stats.h"
 #include "runtime/gpu/emulator/wgmma_emulation.h"
 
 namespace strata::gpu::emu {
@@ -52,7 +53,30 @@ struct BlockRun {
   // last fence.proxy.async.
   std::vector<WgmmaThread> wgmma;
   std::vector<uint8_t> unfenced_stores;
+  // With SharedBankCounting: each thread's shared accesses since the last barrier.
+  const std::string* kernel_name = nullptr;
+  std::vector<std::vector<LaneAccess>> shared_accesses;
 };
+
+// Each warp's n-th recorded access of every lane is one request (shared_bank_stats.h).
+void FlushSharedAccesses(BlockRun& run) {
+  if (run.shared_accesses.empty()) return;
+  std::vector<LaneAccess> request;
+  for (int base = 0; base < run.threads; base += kWarpSize) {
+    const int lanes = std::min(kWarpSize, run.threads - base);
+    size_t longest = 0;
+    for (int l = 0; l < lanes; ++l) longest = std::max(longest, run.shared_accesses[static_cast<size_t>(base + l)].size());
+    for (size_t i = 0; i < longest; ++i) {
+      request.clear();
+      for (int l = 0; l < lanes; ++l) {
+        const std::vector<LaneAccess>& mine = run.shared_accesses[static_cast<size_t>(base + l)];
+        if (i < mine.size()) request.push_back(mine[i]);
+      }
+      CountSharedRequest(*run.kernel_name, request);
+    }
+    for (int l = 0; l < lanes; ++l) run.shared_accesses[static_cast<size_t>(base + l)].clear();
+  }
+}
 
 // A shared global as the kernel's shared-window addresses see it.
 struct SharedWindow {
@@ -112,6 +136,7 @@ void LockstepBarrier(ThreadContext& c) {
   const uint64_t generation = run.barrier_generation;
   run.progress = true;
   if (++run.barrier_arrived == run.threads) {  // the last to arrive releases the others
+    FlushSharedAccesses(run);
     run.barrier_arrived = 0;
     ++run.barrier_generation;
     return;
@@ -298,6 +323,7 @@ absl::Status RunLockstepBlock(const std::string& name, ThreadContext& c, BlockRu
     }
     if (!run.progress) return DeadlockError(name, c, run, block);
   }
+  FlushSharedAccesses(run);
   return absl::OkStatus();
 }
 
@@ -371,6 +397,13 @@ void FailCurrentThread(std::string what) {
   if (t_context != nullptr) Fail(*t_context, std::move(what));
 }
 
+void RecordSharedAccess(const void* address, int64_t bytes, bool store) {
+  ThreadContext* c = t_context;
+  if (c == nullptr || c->block == nullptr || c->block->shared_accesses.empty()) return;
+  c->block->shared_accesses[static_cast<size_t>(c->linear)].push_back(
+      LaneAccess{reinterpret_cast<uintptr_t>(address), static_cast<uint32_t>(bytes), store});
+}
+
 absl::Status RunHostKernel(const HostKernel& kernel, const std::string& name, const unsigned grid[3],
                            const unsigned block[3], void** params) {
   if (kernel.entry == nullptr) {
@@ -404,6 +437,8 @@ absl::Status RunHostKernel(const HostKernel& kernel, const std::string& name, co
     run.deposited_rounds.assign(run.deposited_mask.size(), 0);
     run.wgmma.assign(static_cast<size_t>(threads), WgmmaThread{});
     run.unfenced_stores.assign(static_cast<size_t>(threads), 0);
+    run.kernel_name = &name;
+    if (SharedBankCounting()) run.shared_accesses.assign(static_cast<size_t>(threads), {});
     tids.reserve(static_cast<size_t>(threads) * 3);
     for (int32_t z = 0; z < bz; ++z)
       for (int32_t y = 0; y < by; ++y)

@@ -11,6 +11,7 @@
 // strata_emu_* called outside a launch (no thread is being run) does nothing and returns 0.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "absl/status/status.h"
@@ -31,6 +32,10 @@ inline constexpr unsigned kMaxThreadsPerBlock = 1024;
 // Fails the launch being run on this thread with `what` (the runner adds kernel, block and
 // thread); does nothing outside a launch. For strata_emu_access.
 void FailCurrentThread(std::string what);
+
+// A shared-memory access of the running thread, for the bank-conflict counts
+// (shared_bank_stats.h; only while counting is on, in kernels with barriers).
+void RecordSharedAccess(const void* address, int64_t bytes, bool store);
 
 absl::Status RunHostKernel(const HostKernel& kernel, const std::string& name, const unsigned grid[3],
                            const unsigned block[3], void** params);
