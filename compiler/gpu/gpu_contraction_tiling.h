@@ -4,7 +4,8 @@
 // y = M tiles, z = batch x K splits, see split_k below), the K loop in steps of 16 with the
 // 64x16 A tile and the 16x64 B tile staged through workgroup memory (guarded loads that fill zeros past the edges), gpu.barrier
 // around the compute, each thread accumulating a 4x4 register micro-tile (rows ty + 16 i,
-// columns tx + 16 j) and storing it guarded. Shared tile rows are padded by one float. The init
+// columns tx + 16 j) and storing it guarded. A transposed operand's tile rows are padded against
+// bank conflicts (the tensor-core tiles are also swizzled: TileIndices in the .cc). The init
 // (a constant when C's last writer is a constant fill, or a copy of a constant-filled buffer;
 // else the old C) is added in the epilogue, and so is the elementwise consumer of C (BiasAdd +
 // Relu as one fused generic) when it is the next linalg op (independent ones between are moved
