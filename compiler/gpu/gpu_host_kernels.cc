@@ -52,17 +52,19 @@ constexpr const char* kUncheckedAttr = "strata.emu_unchecked";
 // call says so, for the bank-conflict counts.
 constexpr const char* kSharedAttr = "strata.emu_shared";
 
+// A pointer into shared memory (address space 3, until FlattenAddressSpaces).
+bool IsSharedPointer(mlir::Type type) {
+  auto p = mlir::dyn_cast<LLVM::LLVMPointerType>(type);
+  return p && p.getAddressSpace() == 3;
+}
+
 void MarkSharedAccesses(mlir::ModuleOp module) {
-  auto shared = [](mlir::Value address) {
-    auto p = mlir::dyn_cast<LLVM::LLVMPointerType>(address.getType());
-    return p && p.getAddressSpace() == 3;
-  };
   mlir::UnitAttr mark = mlir::UnitAttr::get(module.getContext());
   module.walk([&](LLVM::LoadOp load) {
-    if (shared(load.getAddr())) load->setAttr(kSharedAttr, mark);
+    if (IsSharedPointer(load.getAddr().getType())) load->setAttr(kSharedAttr, mark);
   });
   module.walk([&](LLVM::StoreOp store) {
-    if (shared(store.getAddr())) store->setAttr(kSharedAttr, mark);
+    if (IsSharedPointer(store.getAddr().getType())) store->setAttr(kSharedAttr, mark);
   });
 }
 
@@ -248,10 +250,7 @@ absl::Status MapSharedAddresses(mlir::ModuleOp module) {
   Declare(module, kSharedStoreFn, LLVM::LLVMFunctionType::get(void_type, {}));
   auto window_fn = module.lookupSymbol<LLVM::LLVMFuncOp>(kSharedWindowFn);
   auto store_fn = module.lookupSymbol<LLVM::LLVMFuncOp>(kSharedStoreFn);
-  auto shared = [](mlir::Type t) {
-    auto p = mlir::dyn_cast<LLVM::LLVMPointerType>(t);
-    return p && p.getAddressSpace() == 3;
-  };
+  auto shared = IsSharedPointer;
   absl::Status status = absl::OkStatus();
   module.walk([&](mlir::Operation* op) {
     if (auto cast = mlir::dyn_cast<LLVM::PtrToIntOp>(op); cast && shared(cast.getArg().getType())) {
