@@ -67,7 +67,9 @@ enum class Unit {
 struct TileConfig {
   int64_t tm, tn, tk;    // the block's tile of C, and K per step through shared memory
   int64_t threads;
-  int64_t pad_a, pad_b;  // shared tile rows are longer by this many elements (bank conflicts)
+  // Shared tile rows are longer by this many elements against bank conflicts (the 16-bit
+  // kernel: each pair of rows, see TileIndices; the f32 kernel's are set per operand in Lower).
+  int64_t pad_a, pad_b;
   Unit unit;
   bool wgmma = false;    // sm_90a: wgmma.mma_async per warpgroup instead of mma.sync per warp
   bool tensor_cores() const { return unit != Unit::kFma; }
