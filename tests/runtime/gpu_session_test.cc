@@ -5,6 +5,7 @@
 // backend names ("gpu", "gpu:N", malformed ones) through SessionOptions::backend.
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -211,6 +212,18 @@ TEST(GpuBackendArchTest, ChosenTargetIsCheckedAgainstTheDevice) {
   absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> emulated = gpu::CreateGpuBackend("gpu-emu", "sm_90a");
   ASSERT_TRUE(emulated.ok()) << emulated.status();
   EXPECT_EQ((*emulated)->cuda_arch(), "sm_90a");
+  // $STRATA_CUDA_ARCH when none is given, checked the same way.
+  ASSERT_EQ(::setenv("STRATA_CUDA_ARCH", "sm_90a", 1), 0);
+  absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> from_env = gpu::CreateGpuBackend("gpu-emu");
+  absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> env_too_new = open("");
+  ASSERT_EQ(::setenv("STRATA_CUDA_ARCH", "sm_9x", 1), 0);
+  absl::StatusOr<std::unique_ptr<gpu::CudaBackend>> env_bad = gpu::CreateGpuBackend("gpu-emu");
+  ::unsetenv("STRATA_CUDA_ARCH");
+  ASSERT_TRUE(from_env.ok()) << from_env.status();
+  EXPECT_EQ((*from_env)->cuda_arch(), "sm_90a");
+  EXPECT_TRUE(absl::IsFailedPrecondition(env_too_new.status())) << env_too_new.status();
+  EXPECT_TRUE(absl::IsInvalidArgument(env_bad.status())) << env_bad.status();
+  EXPECT_THAT(std::string(env_bad.status().message()), HasSubstr("sm_9x"));
 }
 
 TEST_F(GpuFallbackTest, OpWithoutGpuLoweringRunsOnTheCpu) {

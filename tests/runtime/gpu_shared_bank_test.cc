@@ -1,7 +1,9 @@
 // Shared-memory bank conflicts of the tiled contraction kernels, counted by the GPU emulator
 // (runtime/gpu/emulator/shared_bank_stats.h) as a warp's 32 lanes would hit the 32 banks.
+#include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -51,6 +53,34 @@ SharedBankStats MatMulStats(const std::string& target, DType dtype, int64_t m, i
               static_cast<unsigned long>(found.load_ideal), static_cast<unsigned long>(found.store_requests),
               static_cast<unsigned long>(found.store_wavefronts), static_cast<unsigned long>(found.store_ideal));
   return found;
+}
+
+// The counter itself, on requests whose wavefronts are known by hand.
+TEST(GpuSharedBankTest, CountsWavefrontsAsTheBanksServeThem) {
+  using gpu::emu::LaneAccess;
+  auto count = [](uint64_t stride_bytes, uint32_t bytes, bool store) {
+    std::vector<LaneAccess> lanes;
+    for (uint64_t l = 0; l < 32; ++l) lanes.push_back(LaneAccess{4096 + l * stride_bytes, bytes, store});
+    (void)gpu::emu::TakeSharedBankStats();
+    gpu::emu::CountSharedRequest("k", lanes);
+    return gpu::emu::TakeSharedBankStats()["k"];
+  };
+  SharedBankStats s = count(4, 4, false);  // 32 consecutive words: one per bank
+  EXPECT_EQ(s.load_requests, 1u);
+  EXPECT_EQ(s.load_wavefronts, 1u);
+  EXPECT_EQ(s.load_ideal, 1u);
+  s = count(0, 4, false);  // one word for all: a broadcast
+  EXPECT_EQ(s.load_wavefronts, 1u);
+  s = count(8, 4, true);  // every other word: 2 per bank
+  EXPECT_EQ(s.store_requests, 1u);
+  EXPECT_EQ(s.store_wavefronts, 2u);
+  EXPECT_EQ(s.store_ideal, 1u);
+  s = count(128, 4, false);  // a column of a 32-word-wide array: all on one bank
+  EXPECT_EQ(s.load_wavefronts, 32u);
+  EXPECT_EQ(s.load_ideal, 1u);
+  s = count(8, 8, false);  // 64 consecutive words in 8-byte accesses: 2 wavefronts, no conflict
+  EXPECT_EQ(s.load_wavefronts, 2u);
+  EXPECT_EQ(s.load_ideal, 2u);
 }
 
 // Every warp-level access of the f32, TF32 and 16-bit mma.sync kernels takes the fewest

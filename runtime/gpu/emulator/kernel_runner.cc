@@ -324,6 +324,14 @@ absl::Status RunLockstepBlock(const std::string& name, ThreadContext& c, BlockRu
     if (!run.progress) return DeadlockError(name, c, run, block);
   }
   FlushSharedAccesses(run);
+  // A thread that exits with warpgroup MMAs in flight never sees their results.
+  for (int i = 0; i < run.threads; ++i) {
+    const WgmmaThread& w = run.wgmma[static_cast<size_t>(i)];
+    if (w.uncommitted.empty() && w.committed.empty()) continue;
+    return LaunchError(name, c, ThreadTriple(block, i),
+                       absl::StrCat("exited with ", w.uncommitted.size(), " uncommitted wgmma.mma_async and ",
+                                    w.committed.size(), " committed group(s) not waited for"));
+  }
   return absl::OkStatus();
 }
 
