@@ -1,5 +1,6 @@
 // See gpu_contraction_tiling.h.
 #include "compiler/gpu/gpu_contraction_tiling.h"
+#include "compiler/gpu/gpu_warpgroup_mma.h"
 
 #include <algorithm>
 #include <array>
@@ -20,32 +21,6 @@
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace strata::gpu {
-
-std::string WgmmaAsm(int64_t n, std::string_view type) {
-  std::string registers;
-  for (int64_t r = 0; r < n / 2; ++r) registers += (r ? ", $" : "$") + std::to_string(r);
-  const bool tf32 = type == "tf32";
-  const std::string shape = "m64n" + std::to_string(n) + (tf32 ? "k8" : "k16");
-  const std::string t(type);
-  // tf32 has no transpose immediates (K-major only); the 16-bit forms say K-major with 0, 0.
-  return "wgmma.mma_async.sync.aligned." + shape + ".f32." + t + "." + t + " {" + registers + "}, $" +
-         std::to_string(n / 2) + ", $" + std::to_string(n / 2 + 1) + ", 1, 1, 1" + (tf32 ? ";" : ", 0, 0;");
-}
-
-namespace {
-// `n / 2` f32 outputs, then `inputs`, then the accumulators tied to the outputs.
-std::string TiedAccumulatorConstraints(int64_t n, const std::string& inputs) {
-  std::string outputs, tied;
-  for (int64_t r = 0; r < n / 2; ++r) {
-    outputs += r ? ",=f" : "=f";
-    tied += "," + std::to_string(r);
-  }
-  return outputs + inputs + tied + ",~{memory}";
-}
-}  // namespace
-
-std::string WgmmaAsmConstraints(int64_t n) { return TiedAccumulatorConstraints(n, ",l,l"); }
-std::string WgmmaWaitAsmConstraints(int64_t n) { return TiedAccumulatorConstraints(n, ""); }
 
 namespace {
 
@@ -549,73 +524,6 @@ void MmaSteps(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mli
   }
 }
 
-// Inline PTX with side effects (and a memory clobber: shared-memory stores must not move across
-// it) returning `result_type` (null: nothing).
-mlir::Operation* SideEffectAsm(mlir::OpBuilder& b, mlir::Location loc, mlir::Type result_type, mlir::ValueRange operands,
-                               llvm::StringRef text, llvm::StringRef constraints) {
-  return b.create<mlir::LLVM::InlineAsmOp>(loc, result_type ? mlir::TypeRange{result_type} : mlir::TypeRange{}, operands,
-                                           text, constraints, /*has_side_effects=*/true, /*is_align_stack=*/false,
-                                           mlir::LLVM::AsmDialectAttr(), mlir::ArrayAttr());
-}
-
-mlir::Type AccumulatorStruct(mlir::OpBuilder& b, size_t count) {
-  return mlir::LLVM::LLVMStructType::getLiteral(b.getContext(), std::vector<mlir::Type>(count, b.getF32Type()));
-}
-
-std::vector<mlir::Value> Unpack(mlir::OpBuilder& b, mlir::Location loc, mlir::Value packed, size_t count) {
-  std::vector<mlir::Value> values;
-  for (size_t v = 0; v < count; ++v) {
-    values.push_back(b.create<mlir::LLVM::ExtractValueOp>(loc, packed, llvm::ArrayRef<int64_t>{static_cast<int64_t>(v)}));
-  }
-  return values;
-}
-
-// One shared tile's K on sm_90a's warpgroup MMAs: wgmma.fence (the accumulators were last
-// written by the previous wait), one wgmma.mma_async per K step of the instruction, the group
-// committed. The warpgroup's A rows start at `wg_m0`, its B columns at `wg_n0` (`n` of them);
-// `a_address`/`b_address` are the shared tiles' addresses (i64). A descriptor holds the start
-// address, the leading byte offset (between the two core matrices along K) and the stride byte
-// offset (between 8-row groups), each in 16-byte units, no swizzle (PTX ISA, "Matrix Descriptor
-// Format"). The MMAs run on while the caller issues the next tiles' loads; WgmmaWait waits.
-void WgmmaIssue(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mlir::Type operand, mlir::Value a_address,
-                mlir::Value b_address, mlir::Value wg_m0, mlir::Value wg_n0, int64_t n, std::vector<mlir::Value>& acc) {
-  const mlir::Type i64 = b.getI64Type();
-  auto c64 = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIntOp>(loc, v, 64); };
-  const int64_t lbo = cfg.lbo_words() * 4, sbo = cfg.sbo_words() * 4;
-  const int64_t strides = ((lbo >> 4) << 16) | ((sbo >> 4) << 32);
-  // Start of the warpgroup's rows: 8-row group (row / 8) of the tile.
-  auto rows_start = [&](mlir::Value address, mlir::Value first_row) -> mlir::Value {
-    mlir::Value groups = b.create<mlir::arith::IndexCastOp>(loc, i64, b.create<mlir::arith::DivUIOp>(
-                                                                         loc, first_row, b.create<mlir::arith::ConstantIndexOp>(loc, 8)));
-    return b.create<mlir::arith::AddIOp>(loc, address, b.create<mlir::arith::MulIOp>(loc, groups, c64(sbo)));
-  };
-  mlir::Value a_rows = rows_start(a_address, wg_m0), b_rows = rows_start(b_address, wg_n0);
-  auto descriptor = [&](mlir::Value start, int64_t offset) -> mlir::Value {
-    mlir::Value address = b.create<mlir::arith::AddIOp>(loc, start, c64(offset));
-    mlir::Value field = b.create<mlir::arith::ShRUIOp>(loc, b.create<mlir::arith::AndIOp>(loc, address, c64(0x3FFFF)), c64(4));
-    return b.create<mlir::arith::OrIOp>(loc, field, c64(strides));
-  };
-  const std::string type = cfg.unit == Unit::kTf32 ? "tf32" : operand.isBF16() ? "bf16" : "f16";
-  const std::string text = WgmmaAsm(n, type), constraints = WgmmaAsmConstraints(n);
-  const mlir::Type result_type = AccumulatorStruct(b, acc.size());
-  SideEffectAsm(b, loc, nullptr, {}, kWgmmaFenceAsm, "~{memory}");
-  for (int64_t kk = 0; kk < cfg.tk; kk += cfg.mma_k()) {
-    const int64_t offset = kk / cfg.pack() / 4 * lbo;  // the K step's first core matrix
-    std::vector<mlir::Value> operands = {descriptor(a_rows, offset), descriptor(b_rows, offset)};
-    operands.insert(operands.end(), acc.begin(), acc.end());
-    mlir::Operation* mma = SideEffectAsm(b, loc, result_type, operands, text, constraints);
-    acc = Unpack(b, loc, mma->getResult(0), acc.size());
-  }
-  SideEffectAsm(b, loc, nullptr, {}, kWgmmaCommitAsm, "~{memory}");
-}
-
-// wgmma.wait_group 0, with the accumulators passed through it.
-void WgmmaWait(mlir::OpBuilder& b, mlir::Location loc, int64_t n, std::vector<mlir::Value>& acc) {
-  mlir::Operation* wait =
-      SideEffectAsm(b, loc, AccumulatorStruct(b, acc.size()), acc, kWgmmaWaitAsm, WgmmaWaitAsmConstraints(n));
-  acc = Unpack(b, loc, wait->getResult(0), acc.size());
-}
-
 // One shared tile's K on CUDA cores: each thread's 4 x 4 outputs (rows ty + 16 i, columns
 // tx + 16 j) take one FMA per element of K. `acc` holds them row-major.
 void FmaSteps(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mlir::Value a_tile, mlir::Value b_tile,
@@ -898,8 +806,10 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
   auto fetch_b = [&](mlir::OpBuilder& lb, mlir::Location l, mlir::Value k0) {
     return cfg.b_transposed() ? fetch(lb, l, b_stage, n0, k0) : fetch(lb, l, b_stage, k0, n0);
   };
-  // wgmma: the shared tiles' addresses, for the descriptors.
+  // wgmma: the shared tiles' addresses, for the descriptors, and the MMAs of one K step.
   mlir::Value a_address, b_address;
+  const WgmmaStep wgmma_step{cfg.unit == Unit::kTf32 ? "tf32" : operand.isBF16() ? "bf16" : "f16", wg_n,
+                             cfg.tk / cfg.mma_k(), cfg.lbo_words() * 4, cfg.sbo_words() * 4};
   if (cfg.wgmma) {
     auto address = [&](mlir::Value tile) -> mlir::Value {
       return b.create<mlir::arith::IndexCastOp>(loc, b.getI64Type(),
@@ -922,10 +832,10 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
         put(lb, l, b_stage, carried.drop_front(n_acc + n_a));
         // wgmma reads the tiles through the async proxy: each thread's stores must be fenced
         // for it before the barrier.
-        if (cfg.wgmma) SideEffectAsm(lb, l, nullptr, {}, kProxyFenceAsm, "~{memory}");
+        if (cfg.wgmma) EmitAsyncProxyFence(lb, l);
         lb.create<mlir::gpu::BarrierOp>(l);
         std::vector<mlir::Value> acc(carried.begin(), carried.begin() + static_cast<std::ptrdiff_t>(n_acc));
-        if (cfg.wgmma) WgmmaIssue(lb, l, cfg, operand, a_address, b_address, wg_m0, warp_n0, wg_n, acc);
+        if (cfg.wgmma) WgmmaIssue(lb, l, wgmma_step, a_address, b_address, wg_m0, warp_n0, acc);
         mlir::Value k_next = lb.create<mlir::arith::AddIOp>(l, k0, ci(cfg.tk));
         // Where the tiles divide K its loads are unchecked: the last step's prefetch re-reads
         // the last tile instead of running past the end.
@@ -933,7 +843,7 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
         std::vector<mlir::Value> next_a = fetch(lb, l, a_stage, m0, k_next);
         std::vector<mlir::Value> next_b = fetch_b(lb, l, k_next);
         if (cfg.wgmma) {
-          WgmmaWait(lb, l, wg_n, acc);
+          WgmmaWait(lb, l, acc);
         } else if (cfg.tensor_cores()) {
           MmaSteps(lb, l, cfg, operand, a_tile, b_tile, group, in_group, warp_m0, warp_n0, acc);
         } else {

@@ -19,8 +19,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
-#include <string_view>
 
 #include "absl/status/status.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -37,23 +35,6 @@ inline constexpr int64_t kContractionThreads = 256;  // 16 x 16 threads, 4 x 4 o
 inline constexpr char kMmaBf16Asm[] =
     "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {$0,$1,$2,$3}, {$4,$5,$6,$7}, {$8,$9}, {$10,$11,$12,$13};";
 inline constexpr char kMmaBf16AsmConstraints[] = "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f";
-
-// The warpgroup MMA of sm_90a (wgmma.mma_async, f32 += A * B with both operands K-major in
-// shared memory, read through matrix descriptors), as inline PTX: MLIR 19 has an nvvm op for it,
-// but only its own PTX builder lowers it, and the GPU emulator must know the exact text. N (8..256,
-// a multiple of 8) columns; `type` "f16", "bf16" (K 16) or "tf32" (K 8). Outputs $0..$N/2-1: the
-// thread's f32 accumulators; inputs: the A and B descriptors (i64), then the accumulators, tied
-// to the outputs (D = A * B + D: scale-d is the immediate 1).
-std::string WgmmaAsm(int64_t n, std::string_view type);
-std::string WgmmaAsmConstraints(int64_t n);
-// The other instructions of the wgmma protocol, each inline PTX with side effects. The wait
-// passes the accumulators through (outputs tied to inputs, WgmmaWaitAsmConstraints) so that
-// nothing reads them before the MMAs that write them are complete.
-inline constexpr char kWgmmaFenceAsm[] = "wgmma.fence.sync.aligned;";
-inline constexpr char kWgmmaCommitAsm[] = "wgmma.commit_group.sync.aligned;";
-inline constexpr char kWgmmaWaitAsm[] = "wgmma.wait_group.sync.aligned 0;";
-inline constexpr char kProxyFenceAsm[] = "fence.proxy.async.shared::cta;";  // st.shared -> wgmma
-std::string WgmmaWaitAsmConstraints(int64_t n);
 
 // On the bufferized host function, before the block reductions. Contractions with M or N below
 // `min_dim` (a 1x784 by 784x10 MatMul: a 64x64 tile would be mostly idle) are left alone.

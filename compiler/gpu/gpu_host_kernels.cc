@@ -14,6 +14,7 @@
 #include "compiler/gpu/gpu_diagnostics.h"
 #include "compiler/gpu/gpu_context.h"
 #include "compiler/gpu/gpu_contraction_tiling.h"
+#include "compiler/gpu/gpu_warpgroup_mma.h"
 #include "compiler/jit.h"
 #include "compiler/mlir_context.h"
 #include "llvm/Support/raw_ostream.h"
