@@ -142,11 +142,9 @@ absl::StatusOr<std::unique_ptr<CudaBackend>> CreateCudaBackendForDevice(std::sha
   std::string chosen(cuda_arch.empty() && from_env != nullptr ? std::string_view(from_env) : cuda_arch);
   if (!chosen.empty()) {
     if (absl::StatusOr<std::string> known = DefaultPtxFeatures(chosen); !known.ok()) return known.status();
-    // "sm_90a" runs on exactly compute 9.0; "sm_NN" on NN and newer.
-    const bool arch_specific = chosen.back() == 'a';
-    int sm = 0;
-    (void)absl::SimpleAtoi(chosen.substr(3, chosen.size() - 3 - (arch_specific ? 1 : 0)), &sm);
-    if (sm > device->sm_version() || (arch_specific && sm != device->sm_version())) {
+    absl::StatusOr<bool> runs = device->RunsArch(chosen);
+    if (!runs.ok()) return runs.status();
+    if (!*runs) {
       return absl::FailedPreconditionError(absl::StrCat("cuda_arch ", chosen, " cannot run on device ", device->ordinal(),
                                                         " (", device->Description(), ")"));
     }

@@ -4,6 +4,7 @@
 #include <mutex>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace strata::gpu {
@@ -106,6 +107,17 @@ absl::Status CudaDevice::MakeCurrent() const {
 absl::Status CudaDevice::Synchronize() const {
   return driver_->Check(driver_->cuStreamSynchronize(stream_),
                         absl::StrCat("cuStreamSynchronize(device ", ordinal_, ")"));
+}
+
+absl::StatusOr<bool> CudaDevice::RunsArch(const std::string& cuda_arch) const {
+  std::string digits = cuda_arch.rfind("sm_", 0) == 0 ? cuda_arch.substr(3) : "";
+  const bool arch_specific = !digits.empty() && digits.back() == 'a';
+  if (arch_specific) digits.pop_back();
+  int sm = -1;
+  if (digits.empty() || !absl::SimpleAtoi(digits, &sm) || sm < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("cuda_arch '", cuda_arch, "' is not of the form sm_NN"));
+  }
+  return arch_specific ? sm == sm_version() : sm <= sm_version();
 }
 
 std::string CudaDevice::Description() const {

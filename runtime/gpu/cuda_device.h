@@ -44,6 +44,10 @@ class CudaDevice {
   int compute_capability_minor() const { return cc_minor_; }
   // 80 for sm_80, 90 for sm_90.
   int sm_version() const { return cc_major_ * 10 + cc_minor_; }
+  // Whether code compiled for `cuda_arch` ("sm_80", "sm_90a") runs here: PTX for an older
+  // architecture JIT-compiles for a newer GPU, not the other way, and the arch-specific "a"
+  // targets only for exactly their GPU. InvalidArgument when `cuda_arch` is not sm_NN[a].
+  absl::StatusOr<bool> RunsArch(const std::string& cuda_arch) const;
   int multiprocessor_count() const { return multiprocessors_; }
   CUstream stream() const { return stream_; }
   CachingAllocator& allocator() const { return *allocator_; }

@@ -7,7 +7,6 @@
 #include <map>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -15,19 +14,6 @@
 #include "runtime/gpu/gpu_program_validation.h"
 
 namespace strata::gpu {
-namespace {
-
-// "sm_90" -> 90, "sm_90a" -> 90 with `*arch_specific`; -1 when unparseable.
-int ParseSmVersion(const std::string& arch, bool* arch_specific) {
-  std::string digits = arch.rfind("sm_", 0) == 0 ? arch.substr(3) : "";
-  *arch_specific = !digits.empty() && digits.back() == 'a';
-  if (*arch_specific) digits.pop_back();
-  int version = -1;
-  if (digits.empty() || !absl::SimpleAtoi(digits, &version)) return -1;
-  return version;
-}
-
-}  // namespace
 
 GpuExecutable::GpuExecutable(std::shared_ptr<CudaDevice> device, GpuProgram program)
     : device_(std::move(device)), program_(std::move(program)) {}
@@ -37,15 +23,12 @@ absl::StatusOr<std::unique_ptr<GpuExecutable>> GpuExecutable::Create(std::shared
   if (device == nullptr) return absl::InvalidArgumentError("GpuExecutable::Create: no device");
   if (absl::Status s = ValidateGpuProgram(program); !s.ok()) return s;
   if (!program.cuda_arch.empty()) {
-    bool arch_specific = false;
-    const int sm = ParseSmVersion(program.cuda_arch, &arch_specific);
-    if (sm < 0) {
+    absl::StatusOr<bool> runs = device->RunsArch(program.cuda_arch);
+    if (!runs.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("GPU program '", program.name, "': cuda_arch '", program.cuda_arch,
                                                      "' is not of the form sm_NN"));
     }
-    // PTX for an older architecture JIT-compiles for a newer GPU; not the other way, and the
-    // arch-specific "a" targets only for exactly their GPU.
-    if (sm > device->sm_version() || (arch_specific && sm != device->sm_version())) {
+    if (!*runs) {
       return absl::FailedPreconditionError(absl::StrCat("GPU program '", program.name, "' was compiled for ",
                                                         program.cuda_arch, ", which ", device->Description(),
                                                         " cannot run"));
