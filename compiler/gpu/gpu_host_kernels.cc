@@ -40,7 +40,6 @@ constexpr const char* kBarrierFn = "strata_emu_barrier";
 constexpr const char* kShflFn = "strata_emu_shfl";
 constexpr const char* kAccessFn = "strata_emu_access";
 constexpr const char* kSharedWindowFn = "strata_emu_shared_window";
-constexpr const char* kSharedStoreFn = "strata_emu_shared_store";
 constexpr const char* kProxyFenceFn = "strata_emu_proxy_fence";
 constexpr const char* kWgmmaFenceFn = "strata_emu_wgmma_fence";
 constexpr const char* kWgmmaFn = "strata_emu_wgmma";
@@ -241,16 +240,13 @@ bool UsesWgmma(mlir::ModuleOp module) {
 }
 
 // In a module that uses wgmma: the shared-window address for each ptrtoint of a shared pointer
-// (the descriptors are built from it), and a strata_emu_shared_store call after each shared
-// store (the async-proxy fence check).
+// (the descriptors are built from it). (The async-proxy fence check sees shared stores through
+// the memcheck call, MarkSharedAccesses.)
 absl::Status MapSharedAddresses(mlir::ModuleOp module) {
   mlir::MLIRContext* ctx = module.getContext();
   auto ptr = LLVM::LLVMPointerType::get(ctx, 0);
-  mlir::Type i64 = mlir::IntegerType::get(ctx, 64), void_type = LLVM::LLVMVoidType::get(ctx);
-  Declare(module, kSharedWindowFn, LLVM::LLVMFunctionType::get(i64, {ptr}));
-  Declare(module, kSharedStoreFn, LLVM::LLVMFunctionType::get(void_type, {}));
+  Declare(module, kSharedWindowFn, LLVM::LLVMFunctionType::get(mlir::IntegerType::get(ctx, 64), {ptr}));
   auto window_fn = module.lookupSymbol<LLVM::LLVMFuncOp>(kSharedWindowFn);
-  auto store_fn = module.lookupSymbol<LLVM::LLVMFuncOp>(kSharedStoreFn);
   auto shared = IsSharedPointer;
   absl::Status status = absl::OkStatus();
   module.walk([&](mlir::Operation* op) {
@@ -264,10 +260,6 @@ absl::Status MapSharedAddresses(mlir::ModuleOp module) {
       cast->erase();
     } else if (auto to_ptr = mlir::dyn_cast<LLVM::IntToPtrOp>(op); to_ptr && shared(to_ptr.getType())) {
       status = UnimplementedAt(op, "GPU emulator: inttoptr to shared memory in a kernel that uses wgmma");
-    } else if (auto store = mlir::dyn_cast<LLVM::StoreOp>(op); store && shared(store.getAddr().getType())) {
-      mlir::OpBuilder b(store);
-      b.setInsertionPointAfter(store);
-      b.create<LLVM::CallOp>(store.getLoc(), store_fn, mlir::ValueRange{});
     }
   });
   return status;
@@ -298,12 +290,14 @@ absl::Status EmulateWgmmaAsm(LLVM::InlineAsmOp op) {
     }
     op.getResult(0).replaceAllUsesWith(result);
   };
-  if (op.getNumResults() == 0 && op.getNumOperands() == 0 && text == kProxyFenceAsm) {
-    call(kProxyFenceFn, no_args, {});
-  } else if (op.getNumResults() == 0 && op.getNumOperands() == 0 && text == kWgmmaFenceAsm) {
-    call(kWgmmaFenceFn, no_args, {});
-  } else if (op.getNumResults() == 0 && op.getNumOperands() == 0 && text == kWgmmaCommitAsm) {
-    call(kWgmmaCommitFn, no_args, {});
+  // The instructions without operands: one call each.
+  const char* plain_fn = nullptr;
+  for (auto [asm_text, fn] : {std::pair{kProxyFenceAsm, kProxyFenceFn}, std::pair{kWgmmaFenceAsm, kWgmmaFenceFn},
+                              std::pair{kWgmmaCommitAsm, kWgmmaCommitFn}}) {
+    if (text == asm_text && op.getNumResults() == 0 && op.getNumOperands() == 0) plain_fn = fn;
+  }
+  if (plain_fn != nullptr) {
+    call(plain_fn, no_args, {});
   } else if (auto wgmma = ParseWgmmaAsm(text)) {
     const int64_t n = wgmma->second;
     if (op.getConstraints() != WgmmaAsmConstraints(n) || op.getNumOperands() != static_cast<unsigned>(2 + n / 2) ||
@@ -589,7 +583,7 @@ absl::StatusOr<std::unique_ptr<emu::HostModule>> LoadHostKernels(const std::stri
   // The emulator's entry points live in libstrata_runtime, which links this library (not the
   // other way round): they are found in the process when the emulated driver loads a module.
   JitSymbols symbols;
-  for (const char* fn : {kSregFn, kBarrierFn, kShflFn, kAccessFn, kSharedWindowFn, kSharedStoreFn, kProxyFenceFn,
+  for (const char* fn : {kSregFn, kBarrierFn, kShflFn, kAccessFn, kSharedWindowFn, kProxyFenceFn,
                          kWgmmaFenceFn, kWgmmaFn, kWgmmaCommitFn, kWgmmaWaitFn}) {
     void* fn_ptr = ::dlsym(RTLD_DEFAULT, fn);
     if (fn_ptr == nullptr) {

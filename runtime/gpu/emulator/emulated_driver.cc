@@ -411,7 +411,7 @@ alignas(64) thread_local char t_scratch[1024];  // where a bad access goes inste
 extern "C" void* strata_emu_access(void* address, int64_t bytes, int32_t flags) {
   using namespace strata::gpu::emu;
   const bool is_store = (flags & kStrataEmuAccessStore) != 0;
-  if ((flags & kStrataEmuAccessShared) != 0 && SharedBankCounting()) RecordSharedAccess(address, bytes, is_store);
+  if ((flags & kStrataEmuAccessShared) != 0 && (is_store || SharedBankCounting())) NoteSharedAccess(address, bytes, is_store);
   EmuState& s = State();
   const uint64_t p = reinterpret_cast<uintptr_t>(address), n = bytes > 0 ? static_cast<uint64_t>(bytes) : 0;
   const uint64_t generation = s.generation.load(std::memory_order_acquire);

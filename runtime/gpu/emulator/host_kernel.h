@@ -39,9 +39,8 @@ void* strata_emu_access(void* address, int64_t bytes, int32_t flags);
 // The shared-window address of a shared-memory pointer (what ptrtoint gives on the GPU: the
 // block's shared globals are placed from 1024 on, each 1024-aligned, in the order first asked).
 int64_t strata_emu_shared_window(void* address);
-// After each shared-memory store of a kernel that uses wgmma, and at fence.proxy.async: wgmma
-// fails while a thread of the block has stored to shared memory without fencing since.
-void strata_emu_shared_store();
+// fence.proxy.async: wgmma fails while a thread of the block has stored to shared memory (as
+// strata_emu_access sees it) without fencing since.
 void strata_emu_proxy_fence();
 // wgmma.fence, wgmma.mma_async (queued, not computed: its thread's accumulators change at the
 // wait that completes it, so a read before the wait sees the old values), commit_group, and

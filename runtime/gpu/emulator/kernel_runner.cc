@@ -50,9 +50,10 @@ struct BlockRun {
   std::vector<uint32_t> deposited_mask;
   std::vector<uint64_t> deposited_rounds;
   // wgmma, per thread: its MMAs in flight, and whether it stored to shared memory since its
-  // last fence.proxy.async.
+  // last fence.proxy.async (and how many threads have).
   std::vector<WgmmaThread> wgmma;
   std::vector<uint8_t> unfenced_stores;
+  int unfenced_threads = 0;
   // With SharedBankCounting: each thread's shared accesses since the last barrier.
   const std::string* kernel_name = nullptr;
   std::vector<std::vector<LaneAccess>> shared_accesses;
@@ -312,6 +313,7 @@ absl::Status RunLockstepBlock(const std::string& name, ThreadContext& c, BlockRu
   std::fill(run.deposited_rounds.begin(), run.deposited_rounds.end(), 0);
   std::fill(run.wgmma.begin(), run.wgmma.end(), WgmmaThread{});
   std::fill(run.unfenced_stores.begin(), run.unfenced_stores.end(), 0);
+  run.unfenced_threads = 0;
   while (run.finished < run.threads) {
     run.progress = false;
     for (int i = 0; i < run.threads; ++i) {
@@ -405,11 +407,18 @@ void FailCurrentThread(std::string what) {
   if (t_context != nullptr) Fail(*t_context, std::move(what));
 }
 
-void RecordSharedAccess(const void* address, int64_t bytes, bool store) {
+void NoteSharedAccess(const void* address, int64_t bytes, bool store) {
   ThreadContext* c = t_context;
-  if (c == nullptr || c->block == nullptr || c->block->shared_accesses.empty()) return;
-  c->block->shared_accesses[static_cast<size_t>(c->linear)].push_back(
-      LaneAccess{reinterpret_cast<uintptr_t>(address), static_cast<uint32_t>(bytes), store});
+  if (c == nullptr || c->block == nullptr) return;
+  BlockRun& run = *c->block;
+  const size_t me = static_cast<size_t>(c->linear);
+  if (store && run.unfenced_stores[me] == 0) {
+    run.unfenced_stores[me] = 1;
+    ++run.unfenced_threads;
+  }
+  if (!run.shared_accesses.empty()) {
+    run.shared_accesses[me].push_back(LaneAccess{reinterpret_cast<uintptr_t>(address), static_cast<uint32_t>(bytes), store});
+  }
 }
 
 absl::Status RunHostKernel(const HostKernel& kernel, const std::string& name, const unsigned grid[3],
@@ -532,15 +541,11 @@ extern "C" int64_t strata_emu_shared_window(void* address) {
   return static_cast<int64_t>(strata::gpu::emu::WindowAddress(*c, address));
 }
 
-extern "C" void strata_emu_shared_store() {
-  if (strata::gpu::emu::BlockRun* run = strata::gpu::emu::WgmmaBlock("a shared-memory store tracked for wgmma")) {
-    run->unfenced_stores[static_cast<size_t>(t_context->linear)] = 1;
-  }
-}
-
 extern "C" void strata_emu_proxy_fence() {
   if (strata::gpu::emu::BlockRun* run = strata::gpu::emu::WgmmaBlock("fence.proxy.async")) {
-    run->unfenced_stores[static_cast<size_t>(t_context->linear)] = 0;
+    uint8_t& unfenced = run->unfenced_stores[static_cast<size_t>(t_context->linear)];
+    run->unfenced_threads -= unfenced;
+    unfenced = 0;
   }
 }
 
@@ -560,7 +565,7 @@ extern "C" void strata_emu_wgmma(int32_t type, int32_t n, int64_t desc_a, int64_
     Fail(c, "wgmma.mma_async without a wgmma.fence since the thread's last wait (its accumulators may be in use)");
     Abandon(*run);
   }
-  for (int i = 0; i < run->threads; ++i) {
+  for (int i = 0; run->unfenced_threads > 0 && i < run->threads; ++i) {  // name the first such thread
     if (run->unfenced_stores[static_cast<size_t>(i)] == 0) continue;
     Fail(c, absl::StrCat("wgmma.mma_async reads shared memory while thread ", i,
                          " has stored to it without a fence.proxy.async since (the async proxy may not see it)"));

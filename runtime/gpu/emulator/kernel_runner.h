@@ -33,9 +33,10 @@ inline constexpr unsigned kMaxThreadsPerBlock = 1024;
 // thread); does nothing outside a launch. For strata_emu_access.
 void FailCurrentThread(std::string what);
 
-// A shared-memory access of the running thread, for the bank-conflict counts
-// (shared_bank_stats.h; only while counting is on, in kernels with barriers).
-void RecordSharedAccess(const void* address, int64_t bytes, bool store);
+// A shared-memory access of the running thread (kernels with barriers only): a store is
+// unfenced for wgmma until the thread's next fence.proxy.async, and while counting is on
+// (shared_bank_stats.h) the access is kept for the bank-conflict counts.
+void NoteSharedAccess(const void* address, int64_t bytes, bool store);
 
 absl::Status RunHostKernel(const HostKernel& kernel, const std::string& name, const unsigned grid[3],
                            const unsigned block[3], void** params);

@@ -71,18 +71,26 @@ absl::Status ApplyWgmma(const WgmmaOp& op, int index, const SharedReader& read, 
     *value = Widen(op.type, p);
     return absl::OkStatus();
   };
+  // The thread's two rows of A, then each of its columns of B once.
+  float a_rows[2][16], b_column[16];
+  for (int h = 0; h < 2; ++h) {
+    for (int k = 0; k < k_size; ++k) {
+      if (absl::Status s = element(a, "A", row0 + 8 * h, k, &a_rows[h][k]); !s.ok()) return s;
+    }
+  }
   for (int j = 0; j < op.n / 8; ++j) {
-    for (int v = 0; v < 4; ++v) {
-      const int row = row0 + 8 * (v / 2), col = 8 * j + 2 * t + v % 2;
-      float sum = accumulators[4 * j + v];
+    for (int e = 0; e < 2; ++e) {
+      const int col = 8 * j + 2 * t + e;
       for (int k = 0; k < k_size; ++k) {
-        float x = 0, y = 0;
-        if (absl::Status s = element(a, "A", row, k, &x); !s.ok()) return s;
-        if (absl::Status s = element(b, "B", col, k, &y); !s.ok()) return s;
-        const float product = x * y;
-        sum += product;
+        if (absl::Status s = element(b, "B", col, k, &b_column[k]); !s.ok()) return s;
       }
-      accumulators[4 * j + v] = sum;
+      for (int h = 0; h < 2; ++h) {  // accumulator 4j + 2h + e: row row0 + 8h, column col
+        float& sum = accumulators[4 * j + 2 * h + e];
+        for (int k = 0; k < k_size; ++k) {
+          const float product = a_rows[h][k] * b_column[k];
+          sum += product;
+        }
+      }
     }
   }
   return absl::OkStatus();
