@@ -63,8 +63,11 @@ struct TileConfig {
   int64_t sbo_words() const { return core_chunks() * lbo_words(); }
 };
 
-// Where element (row, col) of an mma.sync kernel's tile is stored, so that both the fragment
-// loads and every staging pattern reach 32 banks (gpu_shared_bank_test counts them):
+// Where element (row, col) of a tile (`b_tile`: B's, else A's) is stored. The f32 kernel's
+// tiles are plain [row][col] (padded, see Lower); wgmma's are flat, core matrix (row / 8,
+// col / 4) at row / 8 * sbo_words + col / 4 * lbo_words, its row row % 8 of 4 words. The
+// mma.sync tiles are laid out so that both the fragment loads and every staging pattern reach
+// 32 banks (gpu_shared_bank_test counts them):
 // - swizzled columns: row-major tiles ([m][k] for A, B's [n][k] in the 16-bit kernel) keep
 //   (r, c) at column c ^ ((r / 8) % 4), TF32's [k][n] B tile at n ^ ((k / 4) % 8). A warp
 //   staging 32 consecutive rows of one column (an operand whose contiguous index runs along the
@@ -74,12 +77,22 @@ struct TileConfig {
 //   warp staging 2 rows x 16 words then stores 32 consecutive words (rows 20 words apart
 //   overlapped on 4 banks), and the 8 rows of a fragment load still start in 8 different
 //   4-bank groups.
-std::array<mlir::Value, 2> TileIndices(mlir::OpBuilder& b, mlir::Location loc, Unit unit, bool k_rows, mlir::Value row,
-                                       mlir::Value col) {
+// MmaSteps folds the same layout into its fragment loads.
+llvm::SmallVector<mlir::Value, 2> TileIndices(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, bool b_tile,
+                                              mlir::Value row, mlir::Value col) {
   auto ci = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
+  if (!cfg.tensor_cores()) return {row, col};
+  if (cfg.wgmma) {
+    mlir::AffineExpr r, w;
+    mlir::bindDims(b.getContext(), r, w);
+    const mlir::AffineMap at =
+        mlir::AffineMap::get(2, 0, r.floorDiv(8) * cfg.sbo_words() + w.floorDiv(4) * cfg.lbo_words() + (r % 8) * 4 + w % 4);
+    return {b.create<mlir::affine::AffineApplyOp>(loc, at, mlir::ValueRange{row, col})};
+  }
+  const bool k_rows = b_tile && !cfg.b_transposed();  // only TF32's B tile has K rows
   mlir::Value shifted = b.create<mlir::arith::ShRUIOp>(loc, row, ci(k_rows ? 2 : 3));
   col = b.create<mlir::arith::XOrIOp>(loc, col, b.create<mlir::arith::AndIOp>(loc, shifted, ci(k_rows ? 7 : 3)));
-  if (unit != Unit::kHalf) return {row, col};
+  if (cfg.unit != Unit::kHalf) return {row, col};
   mlir::Value odd = b.create<mlir::arith::RemUIOp>(loc, row, ci(2));
   return {b.create<mlir::arith::DivUIOp>(loc, row, ci(2)),
           b.create<mlir::arith::AddIOp>(loc, b.create<mlir::arith::MulIOp>(loc, odd, ci(16)), col)};
@@ -297,6 +310,11 @@ struct Source {
   mlir::Value buffer;
   mlir::AffineMap map;                              // loop dims -> buffer indices
   mlir::linalg::GenericOp folded_transpose = nullptr;
+  // Whether the buffer's contiguous (last) index follows loop dim `dim`: a tile whose rows run
+  // along `dim` is then staged a column at a time (consecutive threads, consecutive rows).
+  bool ContiguousAlong(unsigned dim) const {
+    return map.getNumResults() > 0 && map.getResult(map.getNumResults() - 1).isFunctionOfDim(dim);
+  }
 };
 
 bool WritesTo(mlir::Operation* op, mlir::Value root) {
@@ -598,8 +616,8 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
   // operand and the row-wise one both spread over the 32 banks; tensor cores: see
   // TensorCoreTilesFor). A 16-bit B tile is stored transposed, [n][k pair].
   const int64_t kp = cfg.tk / cfg.pack();
-  auto shared = [&](int64_t rows, int64_t cols) {
-    return mlir::MemRefType::get({rows, cols}, tile_element, mlir::MemRefLayoutAttrInterface(), workgroup);
+  auto shared = [&](llvm::ArrayRef<int64_t> shape) {
+    return mlir::MemRefType::get(shape, tile_element, mlir::MemRefLayoutAttrInterface(), workgroup);
   };
   Source a_src = SourceOf(c, c.a), b_src = SourceOf(c, c.b);
   if (consumer) {
@@ -612,26 +630,18 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
     // Row padding by how a warp stages each tile (gpu_shared_bank_test): 2 rows x 16 of A or one
     // row of B need none; 32 rows of A's one column (a transposed A) need rows of 17, 16 rows x
     // 2 columns of B (a transposed B) rows of 66. The compute reads broadcasts or consecutive words.
-    auto rows_fastest = [](const Source& src, unsigned rdim) {
-      const mlir::AffineMap map = src.map;
-      return map.getNumResults() > 0 && map.getResult(map.getNumResults() - 1).isFunctionOfDim(rdim);
-    };
-    cfg.pad_a = rows_fastest(a_src, c.dm) ? 1 : 0;
-    cfg.pad_b = rows_fastest(b_src, c.dk) ? 2 : 0;
+    cfg.pad_a = a_src.ContiguousAlong(c.dm) ? 1 : 0;
+    cfg.pad_b = b_src.ContiguousAlong(c.dk) ? 2 : 0;
   }
-  auto a_tile_type = shared(cfg.tm, kp + cfg.pad_a);
-  auto b_tile_type = cfg.b_transposed() ? shared(cfg.tn, kp + cfg.pad_b) : shared(cfg.tk, cfg.tn + cfg.pad_b);
-  if (cfg.unit == Unit::kHalf) {  // rows in pairs (TileIndices)
-    a_tile_type = shared(cfg.tm / 2, 2 * kp + cfg.pad_a);
-    b_tile_type = shared(cfg.tn / 2, 2 * kp + cfg.pad_b);
-  }
-  if (cfg.wgmma) {  // flat: 8-row groups of core matrices (TileConfig::sbo_words)
-    auto flat = [&](int64_t rows) {
-      return mlir::MemRefType::get({rows / 8 * cfg.sbo_words()}, tile_element, mlir::MemRefLayoutAttrInterface(), workgroup);
-    };
-    a_tile_type = flat(cfg.tm);
-    b_tile_type = flat(cfg.tn);
-  }
+  // A tile of rows x cols elements as TileIndices lays it out.
+  auto tile_type = [&](int64_t rows, int64_t cols, int64_t pad) {
+    if (cfg.wgmma) return shared({rows / 8 * cfg.sbo_words()});
+    if (cfg.unit == Unit::kHalf) return shared({rows / 2, 2 * cols + pad});  // rows in pairs
+    return shared({rows, cols + pad});
+  };
+  const mlir::MemRefType a_tile_type = tile_type(cfg.tm, kp, cfg.pad_a);
+  const mlir::MemRefType b_tile_type =
+      cfg.b_transposed() ? tile_type(cfg.tn, kp, cfg.pad_b) : tile_type(cfg.tk, cfg.tn, cfg.pad_b);
   int64_t chunk = c.k;
   const int64_t splits = split_k ? SplitsFor(c, cfg, &chunk) : 1;
   // Split-K: each split's raw sums go to partial[split, batch, m, n]; a second kernel adds them
@@ -657,6 +667,9 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
   // wgmma: two warpgroups over 64 rows each, or (a 64-row tile) over half the columns each;
   // warp_m0 is the warp's first row (16 per warp), warp_n0 the warpgroup's first column.
   const int64_t wg_n = cfg.tm == 2 * kWgmmaM ? cfg.tn : cfg.tn / 2;
+  // The thread's accumulators as 16 x 8 tiles of C fragments (4 each, same layout for mma.sync
+  // and wgmma): a warp's mma tiles, or its 16 rows of the warpgroup's wg_n columns.
+  const int64_t frag_tiles_m = cfg.wgmma ? 1 : mma_tiles_m, frag_tiles_n = cfg.wgmma ? wg_n / kMmaN : mma_tiles_n;
   // f32: the thread's column and row in the 16 x 16 grid of 4 x 4 micro-tiles.
   mlir::Value group, in_group, warp_m0, warp_n0, tx, ty, wg_m0;
   if (!cfg.tensor_cores()) {
@@ -703,8 +716,7 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
     k_end = b.create<mlir::arith::MinUIOp>(loc, b.create<mlir::arith::AddIOp>(loc, k_begin, index(chunk)), index(c.k));
   }
   mlir::Value zero_f = b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
-  const int64_t accumulators =
-      cfg.wgmma ? wg_n / 2 : cfg.tensor_cores() ? mma_tiles_m * mma_tiles_n * 4 : kMicroM * kMicroN;
+  const int64_t accumulators = cfg.tensor_cores() ? frag_tiles_m * frag_tiles_n * 4 : kMicroM * kMicroN;
   std::vector<mlir::Value> init(accumulators, zero_f);
 
   // The staging of one operand tile (`rows` x `cols`, origin r0, c0 in global, bounds rmax, cmax):
@@ -718,10 +730,7 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
     unsigned rdim, cdim;
     mlir::Value tile;
     int64_t pack;
-    bool rows_fastest() const {
-      const mlir::AffineMap map = src->map;
-      return map.getNumResults() > 0 && map.getResult(map.getNumResults() - 1).isFunctionOfDim(rdim);
-    }
+    bool rows_fastest() const { return src->ContiguousAlong(rdim); }
   };
   const Staging a_stage{&a_src, cfg.tm, kp, c.m, c.k, c.dm, c.dk, a_tile, cfg.pack()};
   const Staging b_stage = cfg.b_transposed() ? Staging{&b_src, cfg.tn, kp, c.n, c.k, c.dn, c.dk, b_tile, cfg.pack()}
@@ -780,22 +789,7 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
   auto put = [&](mlir::OpBuilder& lb, mlir::Location l, const Staging& st, mlir::ValueRange values) {
     for (size_t s = 0; s < values.size(); ++s) {
       auto [r, col] = tile_position(lb, l, st, static_cast<int64_t>(s));
-      if (!cfg.tensor_cores()) {
-        lb.create<mlir::memref::StoreOp>(l, values[s], st.tile, mlir::ValueRange{r, col});
-        continue;
-      }
-      if (!cfg.wgmma) {
-        lb.create<mlir::memref::StoreOp>(l, values[s], st.tile,
-                                         TileIndices(lb, l, cfg.unit, st.tile == b_tile && !cfg.b_transposed(), r, col));
-        continue;
-      }
-      // Core matrix (r / 8, col / 4), its row r % 8, word col % 4.
-      mlir::AffineExpr row, word;
-      mlir::bindDims(lb.getContext(), row, word);
-      mlir::AffineMap at = mlir::AffineMap::get(
-          2, 0, row.floorDiv(8) * cfg.sbo_words() + word.floorDiv(4) * cfg.lbo_words() + (row % 8) * 4 + word % 4);
-      mlir::Value flat = lb.create<mlir::affine::AffineApplyOp>(l, at, mlir::ValueRange{r, col});
-      lb.create<mlir::memref::StoreOp>(l, values[s], st.tile, mlir::ValueRange{flat});
+      lb.create<mlir::memref::StoreOp>(l, values[s], st.tile, TileIndices(lb, l, cfg, st.tile == b_tile, r, col));
     }
   };
   // Software pipelining through registers: the loop carries the accumulators and the next
@@ -910,22 +904,12 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
   };
   // Where each accumulator lands in the block's tile: (row, column) offsets.
   std::vector<std::pair<mlir::Value, mlir::Value>> slots;
-  if (cfg.wgmma) {
-    // wgmma's D fragment: accumulators 4j .. 4j + 3 at (g, 8j + 2t), (g, 8j + 2t + 1) and eight
-    // rows below, rows counted from the warp's 16.
+  if (cfg.tensor_cores()) {
+    // The C fragment (mma.sync's, and wgmma's per 8 columns): c0, c1 at (g, 2t), (g, 2t + 1);
+    // c2, c3 eight rows below.
     mlir::Value col_in_tile = b.create<mlir::arith::MulIOp>(loc, in_group, index(2));
-    for (int64_t j = 0; j < wg_n / kMmaN; ++j) {
-      for (int64_t v = 0; v < 4; ++v) {
-        mlir::Value row = b.create<mlir::arith::AddIOp>(loc, warp_m0, b.create<mlir::arith::AddIOp>(loc, group, index((v / 2) * 8)));
-        mlir::Value col = b.create<mlir::arith::AddIOp>(loc, warp_n0, b.create<mlir::arith::AddIOp>(loc, col_in_tile, index(j * kMmaN + v % 2)));
-        slots.push_back({row, col});
-      }
-    }
-  } else if (cfg.tensor_cores()) {
-    // mma.sync's C fragment: c0, c1 at (g, 2t), (g, 2t + 1); c2, c3 eight rows below.
-    mlir::Value col_in_tile = b.create<mlir::arith::MulIOp>(loc, in_group, index(2));
-    for (int64_t i = 0; i < mma_tiles_m; ++i) {
-      for (int64_t j = 0; j < mma_tiles_n; ++j) {
+    for (int64_t i = 0; i < frag_tiles_m; ++i) {
+      for (int64_t j = 0; j < frag_tiles_n; ++j) {
         for (int64_t v = 0; v < 4; ++v) {
           mlir::Value row = b.create<mlir::arith::AddIOp>(loc, warp_m0, b.create<mlir::arith::AddIOp>(loc, group, index(i * kMmaM + (v / 2) * 8)));
           mlir::Value col = b.create<mlir::arith::AddIOp>(loc, warp_n0, b.create<mlir::arith::AddIOp>(loc, col_in_tile, index(j * kMmaN + v % 2)));
