@@ -1,5 +1,7 @@
 // See gpu_contraction_tiling.h.
 #include "compiler/gpu/gpu_contraction_tiling.h"
+#include "compiler/gpu/gpu_contraction_match.h"
+#include "compiler/gpu/gpu_fma_contraction.h"
 #include "compiler/gpu/gpu_warpgroup_mma.h"
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -24,9 +27,6 @@ namespace strata::gpu {
 
 namespace {
 
-// The f32 kernel: 16 x 16 threads, 4 x 4 outputs each.
-constexpr int64_t kThreadsX = 16, kThreadsY = kContractionThreads / kThreadsX;
-constexpr int64_t kMicroM = kContractionTileM / kThreadsY, kMicroN = kContractionTileN / kThreadsX;
 // The tensor-core kernels: 8 warps as 2 (M) x 4 (N), each warp tiles its part of C with
 // mma.sync.m16n8k8 (TF32) or m16n8k16 (f16, bf16): 16 x 8 outputs per instruction.
 constexpr int64_t kWarpSize = 32, kWarpsM = 2, kWarpsN = 4, kMmaM = 16, kMmaN = 8;
@@ -42,8 +42,8 @@ enum class Unit {
 struct TileConfig {
   int64_t tm, tn, tk;    // the block's tile of C, and K per step through shared memory
   int64_t threads;
-  // Shared tile rows are longer by this many elements against bank conflicts (the 16-bit
-  // kernel: each pair of rows, see TileIndices; the f32 kernel's are set per operand in Lower).
+  // Tensor cores: shared tile rows are longer by this many elements against bank conflicts (the
+  // 16-bit kernel: each pair of rows, see TileIndices). The f32 kernel pads its own tiles.
   int64_t pad_a, pad_b;
   Unit unit;
   bool wgmma = false;    // sm_90a: wgmma.mma_async per warpgroup instead of mma.sync per warp
@@ -63,8 +63,7 @@ struct TileConfig {
   int64_t sbo_words() const { return core_chunks() * lbo_words(); }
 };
 
-// Where element (row, col) of a tile (`b_tile`: B's, else A's) is stored. The f32 kernel's
-// tiles are plain [row][col] (padded, see Lower); wgmma's are flat, core matrix (row / 8,
+// Where element (row, col) of a tensor-core tile (`b_tile`: B's, else A's) is stored. wgmma's are flat, core matrix (row / 8,
 // col / 4) at row / 8 * sbo_words + col / 4 * lbo_words, its row row % 8 of 4 words. The
 // mma.sync tiles are laid out so that both the fragment loads and every staging pattern reach
 // 32 banks (gpu_shared_bank_test counts them):
@@ -81,7 +80,6 @@ struct TileConfig {
 llvm::SmallVector<mlir::Value, 2> TileIndices(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, bool b_tile,
                                               mlir::Value row, mlir::Value col) {
   auto ci = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
-  if (!cfg.tensor_cores()) return {row, col};
   if (cfg.wgmma) {
     mlir::AffineExpr r, w;
     mlir::bindDims(b.getContext(), r, w);
@@ -98,7 +96,11 @@ llvm::SmallVector<mlir::Value, 2> TileIndices(mlir::OpBuilder& b, mlir::Location
           b.create<mlir::arith::AddIOp>(loc, b.create<mlir::arith::MulIOp>(loc, odd, ci(16)), col)};
 }
 
-constexpr TileConfig kF32Tiles{kContractionTileM, kContractionTileN, kContractionTileK, kContractionThreads, 1, 1, Unit::kFma};
+// The f32 kernel's tiles (its main loop: gpu_fma_contraction.h).
+TileConfig FmaTileConfig(const Contraction& c) {
+  const FmaTiles t = gpu::FmaTilesFor(c.m, c.n, c.batch);
+  return TileConfig{t.tm, t.tn, t.tk, kFmaThreads, 0, 0, Unit::kFma};
+}
 
 // 128 x 128 tiles, 64 x 32 per warp (4 x 4 mma tiles); a dimension of 64 or less takes 64.
 // TF32: padding 4 (A) and 8 (B) floats puts the 32 lanes of a fragment load on 32 banks.
@@ -115,331 +117,18 @@ constexpr int64_t kWarpgroupSize = 128, kWgmmaM = 64;
 // Split-K: a grid of fewer tiles than this is split along K (see SplitsFor).
 constexpr int64_t kSplitBelowBlocks = 64, kSplitTargetBlocks = 128, kMaxSplits = 16, kMinSplitK = 64;
 
-struct Contraction {
-  mlir::linalg::LinalgOp op;
-  unsigned dm = 0, dn = 0, dk = 0;
-  std::vector<unsigned> batch_dims;
-  mlir::OpOperand* a = nullptr;  // reads (batch, m, k)
-  mlir::OpOperand* b = nullptr;  // reads (batch, k, n)
-  llvm::SmallVector<int64_t> ranges;
-  int64_t m = 0, n = 0, k = 0, batch = 1;
-  // The constant C holds when the contraction starts (see ConstantInit), and the linalg.copy
-  // that put it there, if any; null when unknown (the epilogue then reads C).
-  mlir::Value init_value;
-  mlir::Operation* init_copy = nullptr;
-};
-
-mlir::Type ElementType(mlir::Value memref) { return mlir::cast<mlir::MemRefType>(memref.getType()).getElementType(); }
-
-bool IsStaticMemrefOf(mlir::Value v, bool (*element)(mlir::Type)) {
-  auto t = mlir::dyn_cast<mlir::MemRefType>(v.getType());
-  return t && t.hasStaticShape() && element(t.getElementType());
-}
-bool IsF32(mlir::Type t) { return t.isF32(); }
-// What the kernels widen to f32 as they stage it. Every f16 and bf16 value is also a TF32
-// value (10 and 7 mantissa bits, exponents in range), so they go through the tensor cores
-// exactly: the products and f32 sums a native f16 mma.sync would make.
-bool IsHalfFloat(mlir::Type t) { return t.isF16() || t.isBF16(); }
-bool IsOperandFloat(mlir::Type t) { return t.isF32() || IsHalfFloat(t); }
-
-// `v` is `arg`, or arith.extf of it (a 16-bit float input widened to the f32 accumulator).
-bool IsWidened(mlir::Value v, mlir::Value arg) {
-  if (v == arg) return true;
-  auto ext = v.getDefiningOp<mlir::arith::ExtFOp>();
-  return ext && ext.getIn() == arg;
-}
-
-// The body is yield(acc + x * y) (either operand order) with x, y the two inputs, each possibly
-// widened by an arith.extf.
-bool IsMulAddBody(mlir::linalg::LinalgOp op) {
-  mlir::Block* body = op.getBlock();
-  if (!body || body->getNumArguments() != 3) return false;
-  auto yield = mlir::dyn_cast<mlir::linalg::YieldOp>(body->getTerminator());
-  if (!yield || yield.getNumOperands() != 1) return false;
-  auto add = yield.getOperand(0).getDefiningOp<mlir::arith::AddFOp>();
-  if (!add) return false;
-  mlir::Value acc = body->getArgument(2);
-  mlir::Value other = add.getLhs() == acc ? add.getRhs() : add.getRhs() == acc ? add.getLhs() : mlir::Value();
-  if (!other) return false;
-  auto mul = other.getDefiningOp<mlir::arith::MulFOp>();
-  if (!mul) return false;
-  mlir::Value x = body->getArgument(0), y = body->getArgument(1);
-  if (!((IsWidened(mul.getLhs(), x) && IsWidened(mul.getRhs(), y)) ||
-        (IsWidened(mul.getLhs(), y) && IsWidened(mul.getRhs(), x)))) {
-    return false;
-  }
-  // Nothing else in the body.
-  return body->getOperations().size() == 3 + llvm::range_size(body->getOps<mlir::arith::ExtFOp>());
-}
-
-std::optional<Contraction> Match(mlir::linalg::LinalgOp op) {
-  if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 || op->getNumResults() != 0) return std::nullopt;
-  Contraction c;
-  c.op = op;
-  mlir::OpOperand* out = op.getDpsInitOperand(0);
-  if (!IsStaticMemrefOf(out->get(), IsF32)) return std::nullopt;
-  for (mlir::OpOperand* in : op.getDpsInputOperands()) {
-    if (!IsStaticMemrefOf(in->get(), IsOperandFloat)) return std::nullopt;
-  }
-  if (!IsMulAddBody(op)) return std::nullopt;
-  c.ranges = op.getStaticLoopRanges();
-  llvm::SmallVector<mlir::utils::IteratorType> iters = op.getIteratorTypesArray();
-  int reductions = 0;
-  for (unsigned d = 0; d < iters.size(); ++d) {
-    if (mlir::ShapedType::isDynamic(c.ranges[d])) return std::nullopt;
-    if (iters[d] == mlir::utils::IteratorType::reduction) ++reductions, c.dk = d;
-  }
-  if (reductions != 1 || iters.size() < 3) return std::nullopt;
-  mlir::AffineMap out_map = op.getMatchingIndexingMap(out);
-  if (!out_map.isProjectedPermutation() || out_map.getNumResults() != iters.size() - 1) return std::nullopt;
-  c.dm = out_map.getDimPosition(out_map.getNumResults() - 2);
-  c.dn = out_map.getDimPosition(out_map.getNumResults() - 1);
-  for (unsigned r = 0; r + 2 < out_map.getNumResults(); ++r) c.batch_dims.push_back(out_map.getDimPosition(r));
-  for (mlir::OpOperand* in : op.getDpsInputOperands()) {
-    mlir::AffineMap map = op.getMatchingIndexingMap(in);
-    if (!map.isProjectedPermutation() || !map.isFunctionOfDim(c.dk)) return std::nullopt;
-    const bool reads_m = map.isFunctionOfDim(c.dm), reads_n = map.isFunctionOfDim(c.dn);
-    if (reads_m && !reads_n && !c.a) {
-      c.a = in;
-    } else if (reads_n && !reads_m && !c.b) {
-      c.b = in;
-    } else {
-      return std::nullopt;
-    }
-  }
-  if (!c.a || !c.b) return std::nullopt;
-  c.m = c.ranges[c.dm], c.n = c.ranges[c.dn], c.k = c.ranges[c.dk];
-  for (unsigned d : c.batch_dims) c.batch *= c.ranges[d];
-  return c;
-}
-
-// The linalg.fill of `out` with a constant right before `op` (constants and allocs between).
-mlir::linalg::FillOp ConstantFillRightBefore(mlir::Operation* op, mlir::Value out) {
-  mlir::Operation* prev = op->getPrevNode();
-  while (prev && mlir::isa<mlir::arith::ConstantOp, mlir::memref::AllocOp>(prev)) prev = prev->getPrevNode();
-  auto fill = mlir::dyn_cast_or_null<mlir::linalg::FillOp>(prev);
-  if (!fill || fill.getNumDpsInits() != 1 || fill.getDpsInitOperand(0)->get() != out) return nullptr;
-  if (!fill.getDpsInputOperand(0)->get().getDefiningOp<mlir::arith::ConstantOp>()) return nullptr;
-  return fill;
-}
-
-mlir::Value Root(mlir::Value v) {
-  while (auto view = v.getDefiningOp<mlir::ViewLikeOpInterface>()) v = view.getViewSource();
-  return v;
-}
-
-// Whether `op` (a linalg op) touches none of the buffers in `roots`.
-bool Disjoint(mlir::linalg::LinalgOp op, llvm::ArrayRef<mlir::Value> roots) {
-  for (mlir::OpOperand& operand : op->getOpOperands()) {
-    if (!mlir::isa<mlir::MemRefType>(operand.get().getType())) continue;
-    if (llvm::is_contained(roots, Root(operand.get()))) return false;
-  }
-  return true;
-}
-
-// Whether `generic` reads C at its own element and can be computed in the epilogue instead.
-bool IsEpilogue(Contraction& c, mlir::linalg::GenericOp generic) {
-  mlir::Value out = c.op.getDpsInitOperand(0)->get();
-  if (generic.getNumDpsInits() != 1 || generic->getNumResults() != 0) return false;
-  if (generic.getNumReductionLoops() != 0) return false;
-  auto out_type = mlir::cast<mlir::MemRefType>(out.getType());
-  if (generic.getNumLoops() != static_cast<unsigned>(out_type.getRank())) return false;
-  mlir::OpOperand* init = generic.getDpsInitOperand(0);
-  if (!mlir::isa<mlir::MemRefType>(init->get().getType()) || !generic.getMatchingIndexingMap(init).isIdentity()) return false;
-  mlir::Block& body = generic.getRegion().front();
-  if (!body.getArgument(body.getNumArguments() - 1).use_empty()) return false;
-  int reads_of_c = 0;
-  for (mlir::OpOperand* in : generic.getDpsInputOperands()) {
-    if (!mlir::isa<mlir::MemRefType>(in->get().getType())) return false;
-    if (in->get() == out) {
-      if (!generic.getMatchingIndexingMap(in).isIdentity()) return false;
-      ++reads_of_c;
-    } else if (Root(in->get()) == Root(init->get())) {
-      return false;  // the result overwrites something the epilogue reads elsewhere
-    }
-  }
-  if (reads_of_c != 1) return false;
-  const mlir::Value dest = Root(init->get());
-  return dest != Root(c.a->get()) && dest != Root(c.b->get()) && dest != Root(out);
-}
-
-// The elementwise generic that consumes C at its own element, when it follows the contraction
-// with only independent linalg ops between (those are moved in front of the contraction) and
-// C (a temp) is read by nothing after it; its result is then computed in the epilogue and C is
-// not written.
-mlir::linalg::GenericOp EpilogueConsumer(Contraction c) {
-  mlir::Value out = c.op.getDpsInitOperand(0)->get();
-  if (!out.getDefiningOp<mlir::memref::AllocOp>()) return nullptr;
-  const mlir::Value roots[] = {Root(c.a->get()), Root(c.b->get()), Root(out)};
-  std::vector<mlir::Operation*> independent;
-  mlir::linalg::GenericOp consumer;
-  for (mlir::Operation* next = c.op->getNextNode(); next && independent.size() <= 4; next = next->getNextNode()) {
-    if (mlir::isa<mlir::arith::ConstantOp, mlir::memref::AllocOp, mlir::memref::GetGlobalOp, mlir::memref::ExpandShapeOp,
-                  mlir::memref::CollapseShapeOp>(next)) {
-      continue;
-    }
-    auto generic = mlir::dyn_cast<mlir::linalg::GenericOp>(next);
-    if (generic && IsEpilogue(c, generic)) {
-      consumer = generic;
-      break;
-    }
-    auto linalg = mlir::dyn_cast<mlir::linalg::LinalgOp>(next);
-    if (!linalg || !Disjoint(linalg, roots)) return nullptr;
-    // Its operands must be available before the contraction.
-    for (mlir::Value v : next->getOperands()) {
-      mlir::Operation* def = v.getDefiningOp();
-      if (def && def->getBlock() == c.op->getBlock() && !def->isBeforeInBlock(c.op)) return nullptr;
-    }
-    independent.push_back(next);
-  }
-  if (!consumer) return nullptr;
-  // Nothing after the contraction but the consumer reads C.
-  for (mlir::Operation* user : out.getUsers()) {
-    if (user == c.op.getOperation() || user == consumer.getOperation()) continue;
-    if (user->getBlock() != c.op->getBlock() || !user->isBeforeInBlock(c.op)) return nullptr;
-  }
-  for (mlir::Operation* op : independent) op->moveBefore(c.op);
-  return consumer;
-}
-
-// Where an operand's elements come from: the operand itself through the contraction's map, or,
-// for a temp that a pure permutation generic (TensorFlow's transpose_a/b, a Transpose op)
-// wrote only to feed the contraction, that generic's input through the composed map; the
-// generic is then dropped.
-struct Source {
-  mlir::Value buffer;
-  mlir::AffineMap map;                              // loop dims -> buffer indices
-  mlir::linalg::GenericOp folded_transpose = nullptr;
-  // Whether the buffer's contiguous (last) index follows loop dim `dim`: a tile whose rows run
-  // along `dim` is then staged a column at a time (consecutive threads, consecutive rows).
-  bool ContiguousAlong(unsigned dim) const {
-    return map.getNumResults() > 0 && map.getResult(map.getNumResults() - 1).isFunctionOfDim(dim);
-  }
-};
-
-bool WritesTo(mlir::Operation* op, mlir::Value root) {
-  if (mlir::isa<mlir::arith::ConstantOp, mlir::memref::AllocOp, mlir::memref::GetGlobalOp, mlir::memref::ExpandShapeOp,
-                mlir::memref::CollapseShapeOp>(op)) {
-    return false;
-  }
-  if (auto launch = mlir::dyn_cast<mlir::gpu::LaunchOp>(op)) {  // a kernel built here: its stores
-    bool writes = false;
-    launch.getBody().walk([&](mlir::Operation* inner) {
-      if (auto store = mlir::dyn_cast<mlir::memref::StoreOp>(inner)) writes |= Root(store.getMemRef()) == root;
-      else if (!mlir::isa<mlir::memref::LoadOp>(inner) && mlir::hasEffect<mlir::MemoryEffects::Write>(inner)) writes = true;
-    });
-    return writes;
-  }
-  auto linalg = mlir::dyn_cast<mlir::linalg::LinalgOp>(op);
-  if (!linalg) return true;  // unknown: assume it does
-  for (mlir::OpOperand& init : linalg.getDpsInitsMutable()) {
-    if (Root(init.get()) == root) return true;
-  }
-  return false;
-}
-
-Source SourceOf(Contraction& c, mlir::OpOperand* operand) {
-  Source s{operand->get(), c.op.getMatchingIndexingMap(operand)};
-  mlir::Value v = operand->get();
-  if (!v.getDefiningOp<mlir::memref::AllocOp>()) return s;
-  mlir::linalg::GenericOp producer;
-  for (mlir::Operation* user : v.getUsers()) {
-    if (user == c.op.getOperation()) continue;
-    auto g = mlir::dyn_cast<mlir::linalg::GenericOp>(user);
-    if (!g || producer) return s;
-    producer = g;
-  }
-  if (!producer || producer->getBlock() != c.op->getBlock() || !producer->isBeforeInBlock(c.op)) return s;
-  if (producer.getNumDpsInputs() != 1 || producer.getNumDpsInits() != 1 || producer->getNumResults() != 0) return s;
-  if (producer.getDpsInitOperand(0)->get() != v || producer.getNumReductionLoops() != 0) return s;
-  mlir::OpOperand* in = producer.getDpsInputOperand(0);
-  if (!mlir::isa<mlir::MemRefType>(in->get().getType())) return s;
-  if (!producer.getMatchingIndexingMap(producer.getDpsInitOperand(0)).isIdentity()) return s;
-  mlir::AffineMap in_map = producer.getMatchingIndexingMap(in);
-  if (!in_map.isPermutation()) return s;
-  mlir::Block& body = producer.getRegion().front();
-  if (std::distance(body.begin(), body.end()) != 1 || body.getTerminator()->getOperand(0) != body.getArgument(0)) return s;
-  // The producer's input must still hold the same values when the contraction runs.
-  const mlir::Value root = Root(in->get());
-  for (mlir::Operation* op = producer->getNextNode(); op && op != c.op.getOperation(); op = op->getNextNode()) {
-    if (WritesTo(op, root)) return s;
-  }
-  return Source{in->get(), in_map.compose(s.map), producer};
-}
-
-mlir::Operation* LastWriter(mlir::Operation* before, mlir::Value root) {
-  for (mlir::Operation* p = before->getPrevNode(); p; p = p->getPrevNode()) {
-    if (WritesTo(p, root)) return p;
-  }
-  return nullptr;
-}
-
-// C's init when every element of it is one constant: its last writer is a linalg.fill of the
-// whole buffer with a constant, or a linalg.copy into the whole of C from a buffer whose last
-// writer is one (CSE shares one zero fill between several matmuls; bufferization copies it).
-void FindConstantInit(Contraction& c) {
-  mlir::Value out = c.op.getDpsInitOperand(0)->get();
-  if (Root(out) != out) return;
-  mlir::Operation* writer = LastWriter(c.op, out);
-  auto copy = mlir::dyn_cast_or_null<mlir::linalg::CopyOp>(writer);
-  mlir::Value filled = out;
-  if (copy) {
-    if (copy.getDpsInitOperand(0)->get() != out) return;
-    filled = copy.getDpsInputOperand(0)->get();
-    if (Root(filled) != filled || filled.getType() != out.getType()) return;
-    writer = LastWriter(copy, filled);
-  }
-  auto fill = mlir::dyn_cast_or_null<mlir::linalg::FillOp>(writer);
-  if (!fill || fill.getDpsInitOperand(0)->get() != filled) return;
-  mlir::Value value = fill.getDpsInputOperand(0)->get();
-  if (!value.getDefiningOp<mlir::arith::ConstantOp>() || !value.getType().isF32()) return;
-  c.init_value = value;
-  c.init_copy = copy;
-}
-
-// A generic without inputs that writes one constant into the whole of a buffer (a broadcast
-// zero, e.g. the other operand of Relu's max).
-mlir::Value BroadcastConstant(mlir::Operation* op) {
-  auto g = mlir::dyn_cast_or_null<mlir::linalg::GenericOp>(op);
-  if (!g || g.getNumDpsInputs() != 0 || g.getNumDpsInits() != 1 || g->getNumResults() != 0) return {};
-  if (!g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity()) return {};
-  mlir::Block& body = g.getRegion().front();
-  if (std::distance(body.begin(), body.end()) != 1) return {};
-  mlir::Value v = body.getTerminator()->getOperand(0);
-  return v.getDefiningOp<mlir::arith::ConstantOp>() ? v : mlir::Value();
-}
-
-// The constant every element of `buffer` (a whole temp) holds right before `op`, else null.
-mlir::Value ConstantContent(mlir::Operation* op, mlir::Value buffer) {
-  if (Root(buffer) != buffer || !buffer.getDefiningOp<mlir::memref::AllocOp>()) return {};
-  mlir::Operation* writer = LastWriter(op, buffer);
-  if (auto fill = mlir::dyn_cast_or_null<mlir::linalg::FillOp>(writer)) {
-    mlir::Value v = fill.getDpsInputOperand(0)->get();
-    return fill.getDpsInitOperand(0)->get() == buffer && v.getDefiningOp<mlir::arith::ConstantOp>() ? v : mlir::Value();
-  }
-  if (mlir::Value v = BroadcastConstant(writer)) {
-    return mlir::cast<mlir::linalg::GenericOp>(writer).getDpsInitOperand(0)->get() == buffer ? v : mlir::Value();
-  }
-  return {};
-}
-
-std::vector<mlir::Value> ApplyMap(mlir::OpBuilder& b, mlir::Location loc, mlir::AffineMap m, const std::vector<mlir::Value>& dims) {
-  std::vector<mlir::Value> indices;
-  for (unsigned r = 0; r < m.getNumResults(); ++r) {
-    indices.push_back(b.create<mlir::affine::AffineApplyOp>(loc, m.getSubMap({r}), dims));
-  }
-  return indices;
-}
 
 // How many K ranges the contraction is split into: 1, or, when its tiles would leave most of a
 // GPU's ~100+ SMs idle (the MLP's 64x784x512 layer is 8 tiles), enough for about
 // kSplitTargetBlocks blocks with at least kMinSplitK of K each. The tensor-core kernel's blocks
-// (up to 252 registers x 256 threads) fit one per SM: a grid of fewer than 128 is split too (its 1024^3
-// matmul is 64 blocks). `chunk` (a multiple of the K tile) is each split's K range.
+// (up to 254 registers x 256 threads) fit one per SM, the f32 kernel's 128 x 128 ones two: a
+// grid of fewer than 128 of those is split too (a 1024^3 matmul is 64 blocks). `chunk` (a
+// multiple of the K tile) is each split's K range.
 int64_t SplitsFor(const Contraction& c, const TileConfig& tiles, int64_t* chunk) {
   const int64_t blocks = ((c.n + tiles.tn - 1) / tiles.tn) * ((c.m + tiles.tm - 1) / tiles.tm) * c.batch;
+  const bool large_blocks = tiles.tensor_cores() || tiles.tm * tiles.tn >= 128 * 128;
   int64_t splits = 1;
-  if (blocks < (tiles.tensor_cores() ? kSplitTargetBlocks : kSplitBelowBlocks)) {
+  if (blocks < (large_blocks ? kSplitTargetBlocks : kSplitBelowBlocks)) {
     splits = std::min({kMaxSplits, c.k / kMinSplitK, (kSplitTargetBlocks + blocks - 1) / blocks});
   }
   splits = std::max<int64_t>(splits, 1);
@@ -542,29 +231,6 @@ void MmaSteps(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mli
   }
 }
 
-// One shared tile's K on CUDA cores: each thread's 4 x 4 outputs (rows ty + 16 i, columns
-// tx + 16 j) take one FMA per element of K. `acc` holds them row-major.
-void FmaSteps(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, mlir::Value a_tile, mlir::Value b_tile,
-              mlir::Value tx, mlir::Value ty, std::vector<mlir::Value>& acc) {
-  auto ci = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
-  const auto contract = mlir::arith::FastMathFlagsAttr::get(b.getContext(), mlir::arith::FastMathFlags::contract);
-  std::vector<mlir::Value> rows(kMicroM), cols(kMicroN);
-  for (int64_t i = 0; i < kMicroM; ++i) rows[i] = b.create<mlir::arith::AddIOp>(loc, ty, ci(kThreadsY * i));
-  for (int64_t j = 0; j < kMicroN; ++j) cols[j] = b.create<mlir::arith::AddIOp>(loc, tx, ci(kThreadsX * j));
-  for (int64_t kk = 0; kk < cfg.tk; ++kk) {
-    mlir::Value kv = ci(kk);
-    std::vector<mlir::Value> av(kMicroM), bv(kMicroN);
-    for (int64_t i = 0; i < kMicroM; ++i) av[i] = b.create<mlir::memref::LoadOp>(loc, a_tile, mlir::ValueRange{rows[i], kv});
-    for (int64_t j = 0; j < kMicroN; ++j) bv[j] = b.create<mlir::memref::LoadOp>(loc, b_tile, mlir::ValueRange{kv, cols[j]});
-    for (int64_t i = 0; i < kMicroM; ++i) {
-      for (int64_t j = 0; j < kMicroN; ++j) {
-        mlir::Value p = b.create<mlir::arith::MulFOp>(loc, av[i], bv[j], contract);
-        acc[i * kMicroN + j] = b.create<mlir::arith::AddFOp>(loc, acc[i * kMicroN + j], p, contract);
-      }
-    }
-  }
-}
-
 // `v` rounded to TF32 (10 mantissa bits, to nearest, ties away from zero: cvt.rna.tf32.f32, as
 // CUTLASS's round_half_ulp_truncate); Inf and NaN kept. Plain integer ops, so the emulator
 // computes the same values as the GPU.
@@ -588,78 +254,20 @@ mlir::Value PackPair(mlir::OpBuilder& b, mlir::Location loc, mlir::Value lo, mli
   return b.create<mlir::arith::OrIOp>(loc, widened(lo), high);
 }
 
-void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
-  TileConfig cfg = unit == Unit::kFma ? kF32Tiles : TensorCoreTilesFor(unit, c.m, c.n, wgmma);
-  mlir::linalg::LinalgOp op = c.op;
-  mlir::MLIRContext* ctx = op.getContext();
-  mlir::OpOperand* out_operand = op.getDpsInitOperand(0);
-  const mlir::Value out = out_operand->get();
-  mlir::linalg::FillOp fill = ConstantFillRightBefore(op, out);
-  mlir::linalg::GenericOp consumer = EpilogueConsumer(c);
-  // Consumer inputs that hold one constant (Relu's broadcast zero): used as such, not loaded.
-  std::vector<mlir::Value> consumer_constants;
-  if (consumer) {
-    for (mlir::OpOperand* in : consumer.getDpsInputOperands()) {
-      consumer_constants.push_back(in->get() == out ? mlir::Value() : ConstantContent(op, in->get()));
-    }
-  }
-
-  mlir::OpBuilder b(op);
-  const mlir::Location loc = op.getLoc();
+// The tensor-core kernels' main loop (mma.sync per warp, or wgmma per warpgroup): the K loop
+// over [k_begin, k_end) with the operand tiles staged through registers into one shared buffer.
+BlockSums TensorCoreMainLoop(mlir::OpBuilder& b, mlir::Location loc, const TileConfig& cfg, const Contraction& c,
+                             const Source& a_src, const Source& b_src, const std::vector<mlir::Value>& base_dims,
+                             mlir::Value tid, mlir::Value m0, mlir::Value n0, mlir::Value k_begin, mlir::Value k_end,
+                             mlir::Value a_tile, mlir::Value b_tile) {
   auto index = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
   const mlir::Type f32 = b.getF32Type();
-  // The 16-bit kernel's operand type (both operands'); its tiles hold pairs as i32.
+  // The 16-bit kernel's operand type (both operands').
   const mlir::Type operand = ElementType(c.a->get());
-  const mlir::Type tile_element = cfg.unit == Unit::kHalf ? mlir::Type(b.getI32Type()) : f32;
-  const mlir::Attribute workgroup = mlir::gpu::AddressSpaceAttr::get(ctx, mlir::gpu::AddressSpace::Workgroup);
-  // Rows padded (f32: by one element, so the stores of a column-wise staging of a transposed
-  // operand and the row-wise one both spread over the 32 banks; tensor cores: see
-  // TensorCoreTilesFor). A 16-bit B tile is stored transposed, [n][k pair].
   const int64_t kp = cfg.tk / cfg.pack();
-  auto shared = [&](llvm::ArrayRef<int64_t> shape) {
-    return mlir::MemRefType::get(shape, tile_element, mlir::MemRefLayoutAttrInterface(), workgroup);
-  };
-  Source a_src = SourceOf(c, c.a), b_src = SourceOf(c, c.b);
-  if (consumer) {
-    // The kernel's stores must not land in what its tile loads read.
-    const mlir::Value dest = Root(consumer.getDpsInitOperand(0)->get());
-    if (Root(a_src.buffer) == dest) a_src = Source{c.a->get(), op.getMatchingIndexingMap(c.a)};
-    if (Root(b_src.buffer) == dest) b_src = Source{c.b->get(), op.getMatchingIndexingMap(c.b)};
-  }
-  if (cfg.unit == Unit::kFma) {
-    // Row padding by how a warp stages each tile (gpu_shared_bank_test): 2 rows x 16 of A or one
-    // row of B need none; 32 rows of A's one column (a transposed A) need rows of 17, 16 rows x
-    // 2 columns of B (a transposed B) rows of 66. The compute reads broadcasts or consecutive words.
-    cfg.pad_a = a_src.ContiguousAlong(c.dm) ? 1 : 0;
-    cfg.pad_b = b_src.ContiguousAlong(c.dk) ? 2 : 0;
-  }
-  // A tile of rows x cols elements as TileIndices lays it out.
-  auto tile_type = [&](int64_t rows, int64_t cols, int64_t pad) {
-    if (cfg.wgmma) return shared({rows / 8 * cfg.sbo_words()});
-    if (cfg.unit == Unit::kHalf) return shared({rows / 2, 2 * cols + pad});  // rows in pairs
-    return shared({rows, cols + pad});
-  };
-  const mlir::MemRefType a_tile_type = tile_type(cfg.tm, kp, cfg.pad_a);
-  const mlir::MemRefType b_tile_type =
-      cfg.b_transposed() ? tile_type(cfg.tn, kp, cfg.pad_b) : tile_type(cfg.tk, cfg.tn, cfg.pad_b);
-  int64_t chunk = c.k;
-  const int64_t splits = split_k ? SplitsFor(c, cfg, &chunk) : 1;
-  // Split-K: each split's raw sums go to partial[split, batch, m, n]; a second kernel adds them
-  // up with the init and the consumer.
-  mlir::Value partial;
-  if (splits > 1) {
-    partial = b.create<mlir::memref::AllocOp>(loc, mlir::MemRefType::get({splits * c.batch * c.m * c.n}, f32));
-  }
-  mlir::Value one = index(1);
-  auto launch = b.create<mlir::gpu::LaunchOp>(loc, index((c.n + cfg.tn - 1) / cfg.tn), index((c.m + cfg.tm - 1) / cfg.tm),
-                                              index(c.batch * splits), index(cfg.threads), one, one, mlir::Value(),
-                                              mlir::Type(), mlir::ValueRange{}, mlir::TypeRange{a_tile_type, b_tile_type});
-  mlir::Block& kernel = launch.getBody().front();
-  b.setInsertionPointToStart(&kernel);
-  mlir::Value a_tile = launch.getWorkgroupAttributions()[0], b_tile = launch.getWorkgroupAttributions()[1];
-  mlir::Value tid = launch.getThreadIds().x;
-  mlir::Value m0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().y, index(cfg.tm));
-  mlir::Value n0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().x, index(cfg.tn));
+  mlir::Value lane = b.create<mlir::arith::RemUIOp>(loc, tid, index(kWarpSize));
+  mlir::Value group = b.create<mlir::arith::DivUIOp>(loc, lane, index(4));
+  mlir::Value in_group = b.create<mlir::arith::RemUIOp>(loc, lane, index(4));
   // Tensor cores: the lane's group (g: the fragment row / B column) and its index in the group
   // (t), and the origin of its warp's part of the tile.
   const int64_t warp_tm = cfg.tm / kWarpsM, warp_tn = cfg.tn / kWarpsN;
@@ -670,16 +278,9 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
   // The thread's accumulators as 16 x 8 tiles of C fragments (4 each, same layout for mma.sync
   // and wgmma): a warp's mma tiles, or its 16 rows of the warpgroup's wg_n columns.
   const int64_t frag_tiles_m = cfg.wgmma ? 1 : mma_tiles_m, frag_tiles_n = cfg.wgmma ? wg_n / kMmaN : mma_tiles_n;
-  // f32: the thread's column and row in the 16 x 16 grid of 4 x 4 micro-tiles.
-  mlir::Value group, in_group, warp_m0, warp_n0, tx, ty, wg_m0;
-  if (!cfg.tensor_cores()) {
-    tx = b.create<mlir::arith::RemUIOp>(loc, tid, index(kThreadsX));
-    ty = b.create<mlir::arith::DivUIOp>(loc, tid, index(kThreadsX));
-  } else {
-    mlir::Value lane = b.create<mlir::arith::RemUIOp>(loc, tid, index(kWarpSize));
+  mlir::Value warp_m0, warp_n0, wg_m0;
+  {
     mlir::Value warp = b.create<mlir::arith::DivUIOp>(loc, tid, index(kWarpSize));
-    group = b.create<mlir::arith::DivUIOp>(loc, lane, index(4));
-    in_group = b.create<mlir::arith::RemUIOp>(loc, lane, index(4));
     if (cfg.wgmma) {
       mlir::Value wg = b.create<mlir::arith::DivUIOp>(loc, tid, index(kWarpgroupSize));
       const bool split_m = cfg.tm == 2 * kWgmmaM;
@@ -692,32 +293,8 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
       warp_n0 = b.create<mlir::arith::MulIOp>(loc, b.create<mlir::arith::RemUIOp>(loc, warp, index(kWarpsN)), index(warp_tn));
     }
   }
-  mlir::Value zero_i = index(0);
-  // The loop dims of the batch element `linear` (row-major over the batch dims); m, n, k at 0.
-  auto batch_dims_of = [&](mlir::Value linear) {
-    std::vector<mlir::Value> dims(c.ranges.size(), index(0));
-    for (int d = static_cast<int>(c.batch_dims.size()) - 1; d >= 0; --d) {
-      mlir::Value size = index(c.ranges[c.batch_dims[d]]);
-      dims[c.batch_dims[d]] = b.create<mlir::arith::RemUIOp>(loc, linear, size);
-      linear = b.create<mlir::arith::DivUIOp>(loc, linear, size);
-    }
-    return dims;
-  };
-  // Block z = batch element * splits + split.
-  mlir::Value batch_linear = launch.getBlockIds().z, split = zero_i;
-  if (splits > 1) {
-    split = b.create<mlir::arith::RemUIOp>(loc, batch_linear, index(splits));
-    batch_linear = b.create<mlir::arith::DivUIOp>(loc, batch_linear, index(splits));
-  }
-  std::vector<mlir::Value> base_dims = batch_dims_of(batch_linear);
-  mlir::Value k_begin = zero_i, k_end = index(c.k);
-  if (splits > 1) {
-    k_begin = b.create<mlir::arith::MulIOp>(loc, split, index(chunk));
-    k_end = b.create<mlir::arith::MinUIOp>(loc, b.create<mlir::arith::AddIOp>(loc, k_begin, index(chunk)), index(c.k));
-  }
   mlir::Value zero_f = b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
-  const int64_t accumulators = cfg.tensor_cores() ? frag_tiles_m * frag_tiles_n * 4 : kMicroM * kMicroN;
-  std::vector<mlir::Value> init(accumulators, zero_f);
+  std::vector<mlir::Value> init(static_cast<size_t>(frag_tiles_m * frag_tiles_n * 4), zero_f);
 
   // The staging of one operand tile (`rows` x `cols`, origin r0, c0 in global, bounds rmax, cmax):
   // element e = tid + threads * s sits at (e / cols, e % cols) of the tile; when the source's
@@ -838,16 +415,132 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
         std::vector<mlir::Value> next_b = fetch_b(lb, l, k_next);
         if (cfg.wgmma) {
           WgmmaWait(lb, l, acc);
-        } else if (cfg.tensor_cores()) {
-          MmaSteps(lb, l, cfg, operand, a_tile, b_tile, group, in_group, warp_m0, warp_n0, acc);
         } else {
-          FmaSteps(lb, l, cfg, a_tile, b_tile, tx, ty, acc);
+          MmaSteps(lb, l, cfg, operand, a_tile, b_tile, group, in_group, warp_m0, warp_n0, acc);
         }
         lb.create<mlir::gpu::BarrierOp>(l);
         acc.insert(acc.end(), next_a.begin(), next_a.end());
         acc.insert(acc.end(), next_b.begin(), next_b.end());
         lb.create<mlir::scf::YieldOp>(l, acc);
       });
+
+  // Where each accumulator lands in the block's tile: (row, column) offsets.
+  BlockSums out;
+  {
+    // The C fragment (mma.sync's, and wgmma's per 8 columns): c0, c1 at (g, 2t), (g, 2t + 1);
+    // c2, c3 eight rows below.
+    mlir::Value col_in_tile = b.create<mlir::arith::MulIOp>(loc, in_group, index(2));
+    for (int64_t i = 0; i < frag_tiles_m; ++i) {
+      for (int64_t j = 0; j < frag_tiles_n; ++j) {
+        for (int64_t v = 0; v < 4; ++v) {
+          mlir::Value row = b.create<mlir::arith::AddIOp>(loc, warp_m0, b.create<mlir::arith::AddIOp>(loc, group, index(i * kMmaM + (v / 2) * 8)));
+          mlir::Value col = b.create<mlir::arith::AddIOp>(loc, warp_n0, b.create<mlir::arith::AddIOp>(loc, col_in_tile, index(j * kMmaN + v % 2)));
+          out.slots.push_back({row, col});
+        }
+      }
+    }
+  }
+  for (size_t s = 0; s < out.slots.size(); ++s) out.sums.push_back(k_loop.getResult(static_cast<unsigned>(s)));
+  return out;
+}
+
+void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
+  const TileConfig cfg = unit == Unit::kFma ? FmaTileConfig(c) : TensorCoreTilesFor(unit, c.m, c.n, wgmma);
+  mlir::linalg::LinalgOp op = c.op;
+  mlir::MLIRContext* ctx = op.getContext();
+  mlir::OpOperand* out_operand = op.getDpsInitOperand(0);
+  const mlir::Value out = out_operand->get();
+  mlir::linalg::FillOp fill = ConstantFillRightBefore(op, out);
+  mlir::linalg::GenericOp consumer = EpilogueConsumer(c);
+  // Consumer inputs that hold one constant (Relu's broadcast zero): used as such, not loaded.
+  std::vector<mlir::Value> consumer_constants;
+  if (consumer) {
+    for (mlir::OpOperand* in : consumer.getDpsInputOperands()) {
+      consumer_constants.push_back(in->get() == out ? mlir::Value() : ConstantContent(op, in->get()));
+    }
+  }
+
+  mlir::OpBuilder b(op);
+  const mlir::Location loc = op.getLoc();
+  auto index = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
+  const mlir::Type f32 = b.getF32Type();
+  // The 16-bit kernel's tiles hold pairs as i32.
+  const mlir::Type tile_element = cfg.unit == Unit::kHalf ? mlir::Type(b.getI32Type()) : f32;
+  const mlir::Attribute workgroup = mlir::gpu::AddressSpaceAttr::get(ctx, mlir::gpu::AddressSpace::Workgroup);
+  // Tensor-core rows padded (TensorCoreTilesFor); a 16-bit B tile is stored transposed, [n][k pair].
+  const int64_t kp = cfg.tk / cfg.pack();
+  auto shared = [&](llvm::ArrayRef<int64_t> shape) {
+    return mlir::MemRefType::get(shape, tile_element, mlir::MemRefLayoutAttrInterface(), workgroup);
+  };
+  Source a_src = SourceOf(c, c.a), b_src = SourceOf(c, c.b);
+  if (consumer) {
+    // The kernel's stores must not land in what its tile loads read.
+    const mlir::Value dest = Root(consumer.getDpsInitOperand(0)->get());
+    if (Root(a_src.buffer) == dest) a_src = Source{c.a->get(), op.getMatchingIndexingMap(c.a)};
+    if (Root(b_src.buffer) == dest) b_src = Source{c.b->get(), op.getMatchingIndexingMap(c.b)};
+  }
+  // A tile of rows x cols elements as TileIndices lays it out.
+  auto tile_type = [&](int64_t rows, int64_t cols, int64_t pad) {
+    if (cfg.wgmma) return shared({rows / 8 * cfg.sbo_words()});
+    if (cfg.unit == Unit::kHalf) return shared({rows / 2, 2 * cols + pad});  // rows in pairs
+    return shared({rows, cols + pad});
+  };
+  mlir::MemRefType a_tile_type, b_tile_type;
+  if (cfg.tensor_cores()) {
+    a_tile_type = tile_type(cfg.tm, kp, cfg.pad_a);
+    b_tile_type = cfg.b_transposed() ? tile_type(cfg.tn, kp, cfg.pad_b) : tile_type(cfg.tk, cfg.tn, cfg.pad_b);
+  } else {
+    std::tie(a_tile_type, b_tile_type) = FmaSharedTileTypes(ctx, FmaTiles{cfg.tm, cfg.tn, cfg.tk});
+  }
+  int64_t chunk = c.k;
+  const int64_t splits = split_k ? SplitsFor(c, cfg, &chunk) : 1;
+  // Split-K: each split's raw sums go to partial[split, batch, m, n]; a second kernel adds them
+  // up with the init and the consumer.
+  mlir::Value partial;
+  if (splits > 1) {
+    partial = b.create<mlir::memref::AllocOp>(loc, mlir::MemRefType::get({splits * c.batch * c.m * c.n}, f32));
+  }
+  mlir::Value one = index(1);
+  auto launch = b.create<mlir::gpu::LaunchOp>(loc, index((c.n + cfg.tn - 1) / cfg.tn), index((c.m + cfg.tm - 1) / cfg.tm),
+                                              index(c.batch * splits), index(cfg.threads), one, one, mlir::Value(),
+                                              mlir::Type(), mlir::ValueRange{}, mlir::TypeRange{a_tile_type, b_tile_type});
+  mlir::Block& kernel = launch.getBody().front();
+  b.setInsertionPointToStart(&kernel);
+  mlir::Value a_tile = launch.getWorkgroupAttributions()[0], b_tile = launch.getWorkgroupAttributions()[1];
+  mlir::Value tid = launch.getThreadIds().x;
+  mlir::Value m0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().y, index(cfg.tm));
+  mlir::Value n0 = b.create<mlir::arith::MulIOp>(loc, launch.getBlockIds().x, index(cfg.tn));
+  mlir::Value zero_i = index(0);
+  // The loop dims of the batch element `linear` (row-major over the batch dims); m, n, k at 0.
+  auto batch_dims_of = [&](mlir::Value linear) {
+    std::vector<mlir::Value> dims(c.ranges.size(), index(0));
+    for (int d = static_cast<int>(c.batch_dims.size()) - 1; d >= 0; --d) {
+      mlir::Value size = index(c.ranges[c.batch_dims[d]]);
+      dims[c.batch_dims[d]] = b.create<mlir::arith::RemUIOp>(loc, linear, size);
+      linear = b.create<mlir::arith::DivUIOp>(loc, linear, size);
+    }
+    return dims;
+  };
+  // Block z = batch element * splits + split.
+  mlir::Value batch_linear = launch.getBlockIds().z, split = zero_i;
+  if (splits > 1) {
+    split = b.create<mlir::arith::RemUIOp>(loc, batch_linear, index(splits));
+    batch_linear = b.create<mlir::arith::DivUIOp>(loc, batch_linear, index(splits));
+  }
+  std::vector<mlir::Value> base_dims = batch_dims_of(batch_linear);
+  mlir::Value k_begin = zero_i, k_end = index(c.k);
+  if (splits > 1) {
+    k_begin = b.create<mlir::arith::MulIOp>(loc, split, index(chunk));
+    k_end = b.create<mlir::arith::MinUIOp>(loc, b.create<mlir::arith::AddIOp>(loc, k_begin, index(chunk)), index(c.k));
+  }
+  BlockSums sums;
+  if (cfg.tensor_cores()) {
+    sums = TensorCoreMainLoop(b, loc, cfg, c, a_src, b_src, base_dims, tid, m0, n0, k_begin, k_end, a_tile, b_tile);
+  } else {
+    const FmaTiles tiles{cfg.tm, cfg.tn, cfg.tk};
+    const FmaOperand fa{&a_src, c.dk, c.dm, c.k, c.m, m0, a_tile}, fb{&b_src, c.dk, c.dn, c.k, c.n, n0, b_tile};
+    sums = EmitFmaMainLoop(b, loc, tiles, fa, fb, base_dims, tid, k_begin, k_end);
+  }
 
   // Epilogue: init + sum, the consumer's body, guarded store.
   mlir::Value fill_value = fill ? fill.getDpsInputOperand(0)->get() : c.init_value;
@@ -902,36 +595,13 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
     i = ib.create<mlir::arith::AddIOp>(l, ib.create<mlir::arith::MulIOp>(l, i, ci(c.m)), row);
     return ib.create<mlir::arith::AddIOp>(l, ib.create<mlir::arith::MulIOp>(l, i, ci(c.n)), col).getResult();
   };
-  // Where each accumulator lands in the block's tile: (row, column) offsets.
-  std::vector<std::pair<mlir::Value, mlir::Value>> slots;
-  if (cfg.tensor_cores()) {
-    // The C fragment (mma.sync's, and wgmma's per 8 columns): c0, c1 at (g, 2t), (g, 2t + 1);
-    // c2, c3 eight rows below.
-    mlir::Value col_in_tile = b.create<mlir::arith::MulIOp>(loc, in_group, index(2));
-    for (int64_t i = 0; i < frag_tiles_m; ++i) {
-      for (int64_t j = 0; j < frag_tiles_n; ++j) {
-        for (int64_t v = 0; v < 4; ++v) {
-          mlir::Value row = b.create<mlir::arith::AddIOp>(loc, warp_m0, b.create<mlir::arith::AddIOp>(loc, group, index(i * kMmaM + (v / 2) * 8)));
-          mlir::Value col = b.create<mlir::arith::AddIOp>(loc, warp_n0, b.create<mlir::arith::AddIOp>(loc, col_in_tile, index(j * kMmaN + v % 2)));
-          slots.push_back({row, col});
-        }
-      }
-    }
-  } else {
-    for (int64_t i = 0; i < kMicroM; ++i) {
-      for (int64_t j = 0; j < kMicroN; ++j) {
-        slots.push_back({b.create<mlir::arith::AddIOp>(loc, ty, index(kThreadsY * i)),
-                         b.create<mlir::arith::AddIOp>(loc, tx, index(kThreadsX * j))});
-      }
-    }
-  }
-  for (size_t s = 0; s < slots.size(); ++s) {
-    mlir::Value row = b.create<mlir::arith::AddIOp>(loc, m0, slots[s].first);
-    mlir::Value col = b.create<mlir::arith::AddIOp>(loc, n0, slots[s].second);
+  for (size_t s = 0; s < sums.slots.size(); ++s) {
+    mlir::Value row = b.create<mlir::arith::AddIOp>(loc, m0, sums.slots[s].first);
+    mlir::Value col = b.create<mlir::arith::AddIOp>(loc, n0, sums.slots[s].second);
     mlir::Value in_r = b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::ult, row, index(c.m));
     mlir::Value in_c = b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::ult, col, index(c.n));
     mlir::Value in = b.create<mlir::arith::AndIOp>(loc, in_r, in_c);
-    mlir::Value sum = k_loop.getResult(s);
+    mlir::Value sum = sums.sums[s];
     b.create<mlir::scf::IfOp>(loc, in, [&](mlir::OpBuilder& ib, mlir::Location l) {
       if (splits > 1) {
         ib.create<mlir::memref::StoreOp>(l, sum, partial, partial_index(ib, l, split, batch_linear, row, col));
@@ -994,6 +664,7 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
 
 absl::Status TileContractionsThroughSharedMemory(mlir::func::FuncOp func, int64_t min_dim, bool split_k, bool tf32,
                                                  bool wgmma) {
+  func.getContext()->getOrLoadDialect<mlir::vector::VectorDialect>();  // the f32 kernel's 16-byte accesses
   std::vector<Contraction> found;
   for (mlir::Operation& op : func.getBody().front()) {
     auto linalg = mlir::dyn_cast<mlir::linalg::LinalgOp>(op);

@@ -5,6 +5,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <utility>
@@ -461,7 +462,11 @@ void CheckMemoryAccesses(mlir::ModuleOp module) {
     mlir::OpBuilder b(op);
     const int64_t bytes = static_cast<int64_t>(layout.getTypeSize(type));
     mlir::Value size = b.create<LLVM::ConstantOp>(op->getLoc(), i64, b.getI64IntegerAttr(bytes));
-    const int32_t flags = (is_store ? emu::kStrataEmuAccessStore : 0) | (op->hasAttr(kSharedAttr) ? emu::kStrataEmuAccessShared : 0);
+    // The alignment the access claims (NVPTX trusts it: ld.v4 needs 16 bytes), checked at run time.
+    std::optional<uint64_t> claimed = is_store ? mlir::cast<LLVM::StoreOp>(op).getAlignment() : mlir::cast<LLVM::LoadOp>(op).getAlignment();
+    const uint64_t align = std::min<uint64_t>(claimed.value_or(layout.getTypeABIAlignment(type)), emu::kStrataEmuAccessMaxAlign);
+    const int32_t flags = (is_store ? emu::kStrataEmuAccessStore : 0) | (op->hasAttr(kSharedAttr) ? emu::kStrataEmuAccessShared : 0) |
+                          static_cast<int32_t>(align << emu::kStrataEmuAccessAlignShift);
     mlir::Value store = b.create<LLVM::ConstantOp>(op->getLoc(), i32, b.getI32IntegerAttr(flags));
     return b.create<LLVM::CallOp>(op->getLoc(), access_fn, mlir::ValueRange{address, size, store}).getResult();
   };

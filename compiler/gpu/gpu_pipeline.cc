@@ -12,6 +12,7 @@
 #include "compiler/pass_util.h"
 #include "compiler/gpu/gpu_block_reduction.h"
 #include "compiler/gpu/gpu_contraction_tiling.h"
+#include "compiler/gpu/gpu_fma_contraction.h"
 #include "compiler/gpu/gpu_conv_im2col.h"
 #include "compiler/gpu/gpu_host_kernels.h"
 #include "compiler/gpu/gpu_kernel_module.h"
@@ -67,6 +68,36 @@ absl::Status ForEachFunc(mlir::ModuleOp module, const std::function<absl::Status
 void AlignSharedMemory(mlir::ModuleOp module) {
   module.walk([](mlir::LLVM::GlobalOp global) {
     if (global.getAddrSpace() == 3 && global.getAlignment().value_or(0) < 16) global.setAlignment(16);
+  });
+}
+
+// A kernel whose body asks for a number of resident blocks per SM (kMinBlocksPerSmAttr) gets it
+// as nvvm.minctasm (PTX .minnctapersm), which bounds ptxas's register allocation.
+void ApplyMinBlocksPerSm(mlir::ModuleOp module) {
+  module.walk([](mlir::gpu::GPUFuncOp func) {
+    func.walk([&](mlir::Operation* op) {
+      if (auto blocks = op->getAttrOfType<mlir::IntegerAttr>(kMinBlocksPerSmAttr)) {
+        func->setAttr("nvvm.minctasm", blocks);
+        op->removeAttr(kMinBlocksPerSmAttr);
+      }
+    });
+  });
+}
+
+// The f32 contraction kernel's 16-byte accesses (gpu_fma_contraction.h) are aligned by
+// construction, but MLIR 19's vector.load lowering only claims the element's 4 bytes, which
+// makes NVPTX split each into 4 scalar accesses. They are the only 4 x 32-bit vector accesses
+// the kernels make, so all of those get 16 (the emulator checks every access's alignment).
+void AlignVectorAccesses(mlir::ModuleOp module) {
+  auto is_vec4 = [](mlir::Type t) {
+    auto v = mlir::dyn_cast<mlir::VectorType>(t);
+    return v && v.getRank() == 1 && v.getNumElements() == 4 && v.getElementType().getIntOrFloatBitWidth() == 32;
+  };
+  module.walk([&](mlir::LLVM::LoadOp load) {
+    if (is_vec4(load.getType())) load.setAlignment(16);
+  });
+  module.walk([&](mlir::LLVM::StoreOp store) {
+    if (is_vec4(store.getValue().getType())) store.setAlignment(16);
   });
 }
 
@@ -171,6 +202,7 @@ absl::StatusOr<std::string> RunGpuPipeline(mlir::ModuleOp module, const GpuPipel
     s = Run(pm, module, "kernel outlining");
     if (!s.ok()) return s;
   }
+  ApplyMinBlocksPerSm(module);
   s = MergeKernelModules(module, name + "_kernels");
   if (!s.ok()) return s;
   if (ir && options.capture_ir) ir->kernels = PrintIr(module);
@@ -204,6 +236,7 @@ absl::StatusOr<std::string> RunGpuPipeline(mlir::ModuleOp module, const GpuPipel
     s = Run(pm, module, "NVVM conversion");
     if (!s.ok()) return s;
     AlignSharedMemory(module);
+    AlignVectorAccesses(module);
     if (ir && options.capture_ir) {
       for (auto m : module.getOps<mlir::gpu::GPUModuleOp>()) ir->nvvm += PrintIr(m);
     }

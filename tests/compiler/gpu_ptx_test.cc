@@ -452,12 +452,16 @@ struct TiledCase {
   std::function<std::vector<Output>(GraphBuilder&, Feeds&)> build;
   int64_t m, n, batch;  // the tiled contraction; m == 0: not tiled (too small)
   int64_t launches;     // in the whole program, with the flag on
-  bool ta = false, tb = false;  // operands read transposed (their tile rows are padded)
+  bool ta = false, tb = false;  // operands read transposed
+  int64_t tile = 64;            // the f32 kernel's tile of C: 128 x 128 where there are >= 64 of those
 };
 
-// The f32 kernel's tiles: A 64 x 16, B 16 x 64 floats; a transposed operand's rows padded (A by
-// one, B by two floats) so that its column-wise staging spreads over the 32 banks.
-int64_t F32TileBytes(const TiledCase& c) { return (64 * (16 + (c.ta ? 1 : 0)) + 16 * (64 + (c.tb ? 2 : 0))) * 4; }
+// The f32 kernel's shared tiles (gpu_fma_contraction.h): two buffers each of A [k][m] and
+// B [k][n], rows padded by 4 floats; K 8 per step with 128 x 128 tiles, 16 with 64 x 64.
+int64_t F32TileBytes(const TiledCase& c) {
+  const int64_t tk = c.tile == 128 ? 8 : 16;
+  return 2 * 2 * tk * (c.tile + 4) * 4;
+}
 
 TiledCase MatMulCase(int64_t m, int64_t k, int64_t n, bool ta = false, bool tb = false, int64_t launches = 1) {
   return {absl::StrCat("MatMul", m, "x", k, "x", n, ta ? "Ta" : "", tb ? "Tb" : ""),
@@ -466,7 +470,7 @@ TiledCase MatMulCase(int64_t m, int64_t k, int64_t n, bool ta = false, bool tb =
             Output b = Feed(g, f, "b", Rand(tb ? Shape({n, k}) : Shape({k, n}), 2));
             return std::vector<Output>{g.Add("mm", "MatMul", {a, b}, A({{"transpose_a", MakeAttr(ta)}, {"transpose_b", MakeAttr(tb)}}))};
           },
-          m >= 32 && n >= 32 ? m : 0, n, 1, launches, ta, tb};
+          m >= 32 && n >= 32 ? m : 0, n, 1, launches, ta, tb, (m + 127) / 128 * ((n + 127) / 128) >= 64 ? 128 : 64};
 }
 
 std::vector<TiledCase> TiledCases() {
@@ -510,20 +514,26 @@ TEST_P(GpuTiledMatmulTest, SharedMemoryTilesThatPtxasAccepts) {
   } else {
     ASSERT_EQ(tiled.size(), 1u);
     const gpu::GpuLaunch& l = *tiled[0];
-    EXPECT_EQ(l.grid[0], static_cast<uint32_t>((c.n + 63) / 64));
-    EXPECT_EQ(l.grid[1], static_cast<uint32_t>((c.m + 63) / 64));
+    EXPECT_EQ(l.grid[0], static_cast<uint32_t>((c.n + c.tile - 1) / c.tile));
+    EXPECT_EQ(l.grid[1], static_cast<uint32_t>((c.m + c.tile - 1) / c.tile));
     EXPECT_EQ(l.grid[2], static_cast<uint32_t>(c.batch));
     EXPECT_EQ(l.block[0], 256u);
     EXPECT_EQ(l.block[1], 1u);
     EXPECT_EQ(l.block[2], 1u);
     EXPECT_EQ(l.dynamic_shared_bytes, 0u);
     const std::string text = EntryText(p->ptx, l.kernel);
-    EXPECT_GE(Count(text, "bar.sync"), 2);
-    EXPECT_GE(Count(text, "ld.shared.f32"), 1);
-    EXPECT_GE(Count(text, "st.shared.f32"), 1);
-    // 4x4 outputs per thread, 16 k per tile: 256 fmas per K step.
-    EXPECT_GE(Count(text, "fma.rn.f32"), 256);
-    // A 64x16 and a 16x64 f32 tile: 8-8.3 KiB, well within the 48 KiB of static shared memory.
+    // Double-buffered: one barrier after the first tiles, one per step.
+    EXPECT_EQ(Count(text, "bar.sync"), 2);
+    // Every shared read is a 16-byte vector (4 values of A or B per thread and K); every
+    // operand here has a row-major source whose rows are 16-byte multiples but B in 200x96x130
+    // (130 floats), so each kernel has 16-byte global loads.
+    EXPECT_EQ(Count(text, "ld.shared.f32"), 0);
+    EXPECT_GE(Count(text, "ld.shared.v4.f32"), (c.tile / 64) * 2 * (c.tile == 128 ? 8 : 16));
+    EXPECT_GE(Count(text, "ld.global.v4.f32"), 1);
+    EXPECT_GE(Count(text, "st.shared"), 1);
+    // (tile / 16)^2 outputs per thread: 512 fmas per K step of 8, 256 per K step of 16.
+    EXPECT_GE(Count(text, "fma.rn.f32"), c.tile == 128 ? 512 : 256);
+    // Two A and two B tiles: 16.5 / 17 KiB, well within the 48 KiB of static shared memory.
     EXPECT_EQ(SharedBytes(p->ptx), F32TileBytes(c));
     EXPECT_LE(SharedBytes(p->ptx), 48 * 1024);
     // Operands are read from the feeds / weights themselves (a transpose is not a kernel of its
@@ -536,7 +546,7 @@ TEST_P(GpuTiledMatmulTest, SharedMemoryTilesThatPtxasAccepts) {
   if (ptxas.empty()) GTEST_SKIP() << "no ptxas: PTX not assembled";
   EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, "tiled" + c.name + arch));
   if (c.m != 0) {
-    // The 16 accumulators and the staged values fit in registers: no local-memory spills.
+    // The 16 or 64 accumulators and the staged values fit in registers: no local-memory spills.
     const std::string log = PtxasVerbose(ptxas, p->ptx, arch, "tiledv" + c.name + arch);
     ASSERT_FALSE(log.empty());
     const std::string kernel = tiled[0]->kernel;
@@ -546,8 +556,12 @@ TEST_P(GpuTiledMatmulTest, SharedMemoryTilesThatPtxasAccepts) {
     EXPECT_THAT(entry, HasSubstr("0 bytes spill stores")) << entry;
     EXPECT_THAT(entry, HasSubstr(absl::StrCat(F32TileBytes(c), " bytes smem"))) << entry;
     std::smatch regs;
-    if (std::regex_search(entry, regs, std::regex("Used (\\d+) registers"))) {
-      std::printf("[ %s %s ] tiled kernel: %s registers\n", c.name.c_str(), arch.c_str(), regs[1].str().c_str());
+    ASSERT_TRUE(std::regex_search(entry, regs, std::regex("Used (\\d+) registers"))) << entry;
+    std::printf("[ %s %s ] tiled kernel: %s registers\n", c.name.c_str(), arch.c_str(), regs[1].str().c_str());
+    if (c.tile == 128) {
+      // Two blocks of 256 threads per SM: at most 128 registers, which .minnctapersm asks of ptxas.
+      EXPECT_THAT(EntryText(p->ptx, kernel), HasSubstr(".minnctapersm 2"));
+      EXPECT_LE(std::stoi(regs[1].str()), 128) << entry;
     }
   }
 }

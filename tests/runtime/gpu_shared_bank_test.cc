@@ -85,7 +85,8 @@ TEST(GpuSharedBankTest, CountsWavefrontsAsTheBanksServeThem) {
 
 // Every warp-level access of the f32, TF32 and 16-bit mma.sync kernels takes the fewest
 // wavefronts its words allow, whichever way the operands are laid out (row-major operands
-// stage 1-2 rows per warp, transposed ones 32 rows of one column). The wgmma kernels' MMAs read
+// stage 1-2 rows per warp, transposed ones 32 rows of one column; the f32 kernel's 16-byte
+// groups along K go to 4 K rows each, 64 x 64 and 128 x 128 tiles). The wgmma kernels' MMAs read
 // no registers from shared memory; their row-by-row stagings are conflict-free too (the
 // column-wise staging of a [K, N] B into K-major core matrices is not: see docs/gpu.md).
 TEST(GpuSharedBankTest, TiledContractionsAccessSharedMemoryWithoutConflicts) {
@@ -93,14 +94,18 @@ TEST(GpuSharedBankTest, TiledContractionsAccessSharedMemoryWithoutConflicts) {
     const char* target;
     DType dtype;
     bool tf32, ta, tb;
+    int64_t mn = 256;  // M and N: 1024 makes the f32 kernel take 128 x 128 tiles
   };
   for (const Case& c : {Case{"gpu-emu", DT_FLOAT, false, false, false}, Case{"gpu-emu", DT_FLOAT, false, true, true},
+                        Case{"gpu-emu", DT_FLOAT, false, false, false, 1024}, Case{"gpu-emu", DT_FLOAT, false, true, true, 1024},
+                        Case{"gpu-emu", DT_FLOAT, false, true, false, 1024}, Case{"gpu-emu", DT_FLOAT, false, false, true, 1024},
                         Case{"gpu-emu", DT_FLOAT, true, false, false}, Case{"gpu-emu", DT_FLOAT, true, true, true},
                         Case{"gpu-emu", DT_HALF, false, false, false}, Case{"gpu-emu", DT_HALF, false, true, true},
                         Case{"gpu-emu@sm_90a", DT_HALF, false, false, true},
                         Case{"gpu-emu@sm_90a", DT_FLOAT, true, false, true}}) {
-    const std::string label = absl::StrCat(c.target, " ", DTypeName(c.dtype), c.tf32 ? " tf32" : "", " ta=", c.ta, " tb=", c.tb);
-    const SharedBankStats s = MatMulStats(c.target, c.dtype, 256, 128, 256, c.tf32, c.ta, c.tb);
+    const std::string label =
+        absl::StrCat(c.target, " ", DTypeName(c.dtype), c.tf32 ? " tf32" : "", " ta=", c.ta, " tb=", c.tb, " mn=", c.mn);
+    const SharedBankStats s = MatMulStats(c.target, c.dtype, c.mn, c.mn == 256 ? 128 : 32, c.mn, c.tf32, c.ta, c.tb);
     EXPECT_GT(s.store_requests, 0u) << label;
     EXPECT_EQ(s.store_wavefronts, s.store_ideal) << label;
     EXPECT_EQ(s.load_wavefronts, s.load_ideal) << label;

@@ -414,6 +414,12 @@ extern "C" void* strata_emu_access(void* address, int64_t bytes, int32_t flags) 
   if ((flags & kStrataEmuAccessShared) != 0 && (is_store || SharedBankCounting())) NoteSharedAccess(address, bytes, is_store);
   EmuState& s = State();
   const uint64_t p = reinterpret_cast<uintptr_t>(address), n = bytes > 0 ? static_cast<uint64_t>(bytes) : 0;
+  const uint64_t align = static_cast<uint64_t>(flags >> kStrataEmuAccessAlignShift) & 0xff;
+  if (align > 1 && p % align != 0) {
+    FailCurrentThread(absl::StrCat("misaligned address: ", is_store ? "write" : "read", " of ", n, " bytes at 0x",
+                                   absl::Hex(p), " claims ", align, "-byte alignment"));
+    return n <= sizeof(t_scratch) ? static_cast<void*>(t_scratch) : nullptr;
+  }
   const uint64_t generation = s.generation.load(std::memory_order_acquire);
   // The fast path: the same allocation as this thread's last access.
   if (t_range.generation == generation && p >= t_range.lo && p + n <= t_range.hi) return address;

@@ -32,7 +32,9 @@ int64_t strata_emu_shfl(int32_t mode, int32_t member_mask, int32_t value, int32_
 // `address` when [address, address + bytes) lies inside one live device allocation or one data
 // range of a loaded module (its shared memory); otherwise the launch fails naming the access, and
 // a scratch address is returned so that the wild access cannot touch host memory.
-// `flags`: kStrataEmuAccessStore for a store, kStrataEmuAccessShared for shared memory.
+// `flags`: kStrataEmuAccessStore for a store, kStrataEmuAccessShared for shared memory, and the
+// alignment the access claims (bytes, at kStrataEmuAccessAlignShift): a misaligned address
+// fails the launch as on the GPU (CUDA_ERROR_MISALIGNED_ADDRESS).
 void* strata_emu_access(void* address, int64_t bytes, int32_t flags);
 
 // sm_90a's warpgroup MMA protocol (wgmma_emulation.h; lockstep kernels only).
@@ -59,6 +61,8 @@ inline constexpr int32_t kStrataEmuSregNtidX = 3;   // 4, 5
 inline constexpr int32_t kStrataEmuSregCtaidX = 6;  // 7, 8
 inline constexpr int32_t kStrataEmuSregNctaidX = 9;  // 10, 11
 inline constexpr int32_t kStrataEmuAccessStore = 1, kStrataEmuAccessShared = 2;
+inline constexpr int32_t kStrataEmuAccessAlignShift = 8;
+inline constexpr uint64_t kStrataEmuAccessMaxAlign = 128;
 // strata_emu_wgmma's `type`: the operands' element type.
 inline constexpr int32_t kWgmmaF16 = 0, kWgmmaBf16 = 1, kWgmmaTf32 = 2;
 inline constexpr int32_t kStrataEmuShflUp = 0, kStrataEmuShflDown = 1, kStrataEmuShflBfly = 2,
