@@ -1,19 +1,20 @@
 // Matmul-like contractions (linalg.matmul, linalg.batch_matmul and generics of the same shape:
-// C[b, m, n] += A[b, m, k] * B[b, k, n] in f32 (A and B also f16/bf16), any operand layout the indexing maps express)
-// tiled through shared memory: one block of 256 threads per 64x64 tile of C (grid x = N tiles,
-// y = M tiles, z = batch x K splits, see split_k below), the K loop in steps of 16 with the
-// 64x16 A tile and the 16x64 B tile staged through workgroup memory (guarded loads that fill zeros past the edges), gpu.barrier
-// around the compute, each thread accumulating a 4x4 register micro-tile (rows ty + 16 i,
-// columns tx + 16 j) and storing it guarded. A transposed operand's tile rows are padded against
-// bank conflicts (the tensor-core tiles are also swizzled: TileIndices in the .cc). The init
-// (a constant when C's last writer is a constant fill, or a copy of a constant-filled buffer;
-// else the old C) is added in the epilogue, and so is the elementwise consumer of C (BiasAdd +
-// Relu as one fused generic) when it is the next linalg op (independent ones between are moved
-// in front) and reads C at its own element: it is computed in the same kernel and C is never
-// written. An operand that a pure transpose generic wrote only for the contraction is read from
-// the transpose's input instead (transpose_a / transpose_b cost no kernel). The next K tile's
-// global loads are issued before the current tile's products (prefetch through registers), and
-// dimensions that the tiles divide are loaded without bounds checks.
+// C[b, m, n] += A[b, m, k] * B[b, k, n] in f32 (A and B also f16/bf16), any operand layout the
+// indexing maps express; gpu_contraction_match.h finds them) tiled through shared memory: one
+// block of 256 threads per tile of C (grid x = N tiles, y = M tiles, z = batch x K splits, see
+// split_k below), the K loop staging A and B tiles through workgroup memory (guarded loads that
+// fill zeros past the edges; dimensions that the tiles divide are loaded without checks), the
+// next K tile's global loads issued before the current tile's products.
+// - f32 on CUDA cores (gpu_fma_contraction.h): 128 x 128 tiles with 8 x 8 outputs per thread
+//   where there are at least 64 of them, else 64 x 64 with 4 x 4; 16-byte shared and global
+//   loads, double-buffered K-major tiles, one barrier per step.
+// - tensor cores (below): 128 x 128 tiles, one shared buffer, operands staged through registers.
+// The init (a constant when C's last writer is a constant fill, or a copy of a constant-filled
+// buffer; else the old C) is added in the epilogue, and so is the elementwise consumer of C
+// (BiasAdd + Relu as one fused generic) when it is the next linalg op (independent ones between
+// are moved in front) and reads C at its own element: it is computed in the same kernel and C
+// is never written. An operand that a pure transpose generic wrote only for the contraction is
+// read from the transpose's input instead (transpose_a / transpose_b cost no kernel).
 //
 // Behind GpuCompileOptions::tile_contractions (on by default; verified on the emulator and on an H100).
 #pragma once
@@ -25,8 +26,7 @@
 
 namespace strata::gpu {
 
-inline constexpr int64_t kContractionTileM = 64, kContractionTileN = 64, kContractionTileK = 16;
-inline constexpr int64_t kContractionThreads = 256;  // 16 x 16 threads, 4 x 4 outputs each
+inline constexpr int64_t kContractionThreads = 256;  // every tiled kernel's block (and split-K's reduction's)
 
 // The bf16 tensor-core instruction, as inline PTX: MLIR 19's nvvm.mma.sync verifier wants
 // vector<2xf16> operands for bf16 while LLVM's intrinsic takes i32, so no nvvm op gets through.

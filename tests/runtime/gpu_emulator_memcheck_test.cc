@@ -40,6 +40,26 @@ gpu.module @m {
     llvm.store %v, %q : f32, !llvm.ptr
     llvm.return
   }
+  // out[4..7] = out[first..first + 3] as 16-byte vectors that claim 16-byte alignment (what
+  // ld.global.v4.f32 needs): `first` 0 is aligned, 1 is not.
+  llvm.func @copy_v4_from_0(%out: !llvm.ptr) attributes {gpu.kernel, nvvm.kernel} {
+    %c0 = llvm.mlir.constant(0 : i64) : i64
+    %c4 = llvm.mlir.constant(4 : i64) : i64
+    %p = llvm.getelementptr %out[%c0] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+    %v = llvm.load %p {alignment = 16 : i64} : !llvm.ptr -> vector<4xf32>
+    %q = llvm.getelementptr %out[%c4] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+    llvm.store %v, %q {alignment = 16 : i64} : vector<4xf32>, !llvm.ptr
+    llvm.return
+  }
+  llvm.func @copy_v4_from_1(%out: !llvm.ptr) attributes {gpu.kernel, nvvm.kernel} {
+    %c1 = llvm.mlir.constant(1 : i64) : i64
+    %c4 = llvm.mlir.constant(4 : i64) : i64
+    %p = llvm.getelementptr %out[%c1] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+    %v = llvm.load %p {alignment = 16 : i64} : !llvm.ptr -> vector<4xf32>
+    %q = llvm.getelementptr %out[%c4] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+    llvm.store %v, %q {alignment = 16 : i64} : vector<4xf32>, !llvm.ptr
+    llvm.return
+  }
 }
 )";
 
@@ -103,6 +123,16 @@ TEST_F(MemcheckTest, SharedMemoryOverrunFailsTheLaunch) {
   const std::string error = Launch("fill_shared", 33);
   EXPECT_THAT(error, HasSubstr("invalid global/shared memory write of 4 bytes"));
   EXPECT_THAT(error, HasSubstr("thread (32,0,0)"));
+}
+
+TEST_F(MemcheckTest, MisalignedVectorAccessFailsTheLaunch) {
+  ASSERT_EQ(Launch("fill", 64), "");
+  EXPECT_EQ(Launch("copy_v4_from_0", 1), "");
+  // 4 bytes into the allocation: in bounds, but not where a 16-byte access may start.
+  const std::string error = Launch("copy_v4_from_1", 1);
+  EXPECT_THAT(error, HasSubstr("misaligned address: read of 16 bytes"));
+  EXPECT_THAT(error, HasSubstr("claims 16-byte alignment"));
+  EXPECT_THAT(error, HasSubstr("copy_v4_from_1"));
 }
 
 TEST_F(MemcheckTest, FreedMemoryIsNoLongerValid) {

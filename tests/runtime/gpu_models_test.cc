@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -296,6 +297,24 @@ TEST_P(GpuTiledContractionTest, TransposedAndBatched) {
   Output y = b.Node("bmm", "BatchMatMulV2", {a, w});
   Compare("batch matmul", b, {{a, Pattern(Shape{4, 128, 64}, 3, 1.f)}, {w, Pattern(Shape{4, 64, 96}, 4, 1.f)}}, {y},
           1e-5 * std::sqrt(64.0));
+}
+
+// The f32 kernel's 128 x 128 tiles (>= 64 of them) with every edge partial: M, N not multiples
+// of 128, K not of 8. 1030 x 203 x 1026 has no dimension divisible by 4, so every operand is
+// staged by scalar loads; 1028 x 204 x 1032 has all of them, so by 16-byte loads, whose bounds
+// checks cover whole groups. Each in every layout (groups along K or along M / N).
+TEST_P(GpuTiledContractionTest, LargeTilesAtTheEdges) {
+  for (auto [m, k, n] : {std::tuple<int64_t, int64_t, int64_t>{1030, 203, 1026}, {1028, 204, 1032}}) {
+    for (int t = 0; t < 4; ++t) {
+      const bool ta = t & 1, tb = t & 2;
+      Builder b;
+      const Shape sa = ta ? Shape{k, m} : Shape{m, k}, sb = tb ? Shape{n, k} : Shape{k, n};
+      Output a = b.Placeholder("a", sa), w = b.Placeholder("b", sb);
+      Output y = b.Node("mm", "MatMul", {a, w}, {{"transpose_a", MakeAttr(ta)}, {"transpose_b", MakeAttr(tb)}});
+      Compare(absl::StrCat("matmul ", m, "x", k, "x", n, " ta=", ta, " tb=", tb), b,
+              {{a, Pattern(sa, 5, 1.f)}, {w, Pattern(sb, 6, 1.f)}}, {y}, 1e-5 * std::sqrt(static_cast<double>(k)));
+    }
+  }
 }
 
 TEST_P(GpuTiledContractionTest, MlpWithFusedEpilogues) {
