@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "compiler/gpu/gpu_diagnostics.h"
+#include "compiler/gpu/gpu_vectorize_elementwise.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -125,6 +126,7 @@ absl::Status PrepareLinalgForGpu(mlir::func::FuncOp func) {
 
 absl::Status CollapseParallelLoopsForGpu(mlir::func::FuncOp func) {
   FuseFillsIntoConsumers(func);
+  VectorizeElementwiseLoops(func);
   mlir::Block& body = func.getBody().front();
   mlir::IRRewriter rewriter(func.getContext());
 

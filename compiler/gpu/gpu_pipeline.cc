@@ -84,10 +84,11 @@ void ApplyMinBlocksPerSm(mlir::ModuleOp module) {
   });
 }
 
-// The f32 contraction kernel's 16-byte accesses (gpu_fma_contraction.h) are aligned by
-// construction, but MLIR 19's vector.load lowering only claims the element's 4 bytes, which
-// makes NVPTX split each into 4 scalar accesses. They are the only 4 x 32-bit vector accesses
-// the kernels make, so all of those get 16 (the emulator checks every access's alignment).
+// The 16-byte accesses of the f32 contraction kernel (gpu_fma_contraction.h) and of the
+// vectorized elementwise loops (gpu_vectorize_elementwise.h) are aligned by construction, but
+// MLIR 19's vector.load lowering only claims the element's 4 bytes, which makes NVPTX split each
+// into 4 scalar accesses. They are the only 4 x 32-bit vector accesses the kernels make, so all
+// of those get 16 (the emulator checks every access's alignment).
 void AlignVectorAccesses(mlir::ModuleOp module) {
   auto is_vec4 = [](mlir::Type t) {
     auto v = mlir::dyn_cast<mlir::VectorType>(t);

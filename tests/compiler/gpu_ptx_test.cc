@@ -679,6 +679,52 @@ std::vector<Output> BuildMlp512(GraphBuilder& g, Feeds& f, int64_t batch) {
   return {h};
 }
 
+// Large elementwise kernels (gpu_vectorize_elementwise.h): 4 consecutive elements per thread,
+// same-shape and innermost-broadcast operands through 16-byte accesses; a column broadcast or a
+// transposed read stays 4 scalar loads; an innermost dimension not divisible by 4, or a small
+// tensor, keeps one element per thread.
+TEST(GpuVectorizedElementwiseTest, LargeLoopsMoveFourElementsPerThread) {
+  struct Case {
+    const char* name;
+    Shape shape;      // of x and y; c is [inner], col [rows, 1]
+    bool transposed;  // x is read through a Transpose of a [inner, rows] feed
+    int v4_loads, v4_stores, scalar_loads;
+  };
+  // x, y and c are 16-byte loads; col[r, 0] is one scalar (the same for the 4 elements: CSE).
+  const Case cases[] = {{"row bias", Shape{256, 512}, false, 3, 1, 1},
+                        {"transposed x", Shape{256, 512}, true, 2, 1, 5},  // x: 4 scalars
+                        {"inner 257", Shape{1000, 257}, false, 0, 0, 4},
+                        {"small", Shape{64, 64}, false, 0, 0, 4}};
+  for (const Case& c : cases) {
+    GraphBuilder g;
+    Feeds feeds;
+    const int64_t rows = c.shape.dim(0), inner = c.shape.dim(1);
+    Output x = c.transposed ? g.Add("t", "Transpose", {Feed(g, feeds, "xt", Rand(Shape{inner, rows}, 1)),
+                                                       g.Const("p", Tensor::FromVector<int32_t>({1, 0}))})
+                            : Feed(g, feeds, "x", Rand(c.shape, 1));
+    Output y = Feed(g, feeds, "y", Rand(c.shape, 2));
+    Output bias = Feed(g, feeds, "c", Rand(Shape{inner}, 3));
+    Output col = Feed(g, feeds, "col", Rand(Shape{rows, 1}, 4));
+    Output out = g.Add("out", "Mul", {g.Add("s", "Add", {g.Add("xy", "Add", {x, y}), bias}), col});
+    absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, {out});
+    ASSERT_TRUE(p.ok()) << c.name << ": " << p.status();
+    ExpectWellFormed(*p, "sm_90");
+    // The fused kernel first (a copy into the fetched buffer may follow it).
+    ASSERT_GE(Launches(*p), 1) << c.name;
+    const gpu::GpuLaunch& l = p->steps.front().launch;
+    const int64_t per_thread = c.v4_stores > 0 ? 4 : 1;
+    EXPECT_EQ(static_cast<int64_t>(l.grid[0]) * l.block[0], (rows * inner / per_thread + 255) / 256 * 256) << c.name;
+    const std::string text = EntryText(p->ptx, l.kernel);
+    EXPECT_EQ(Count(text, "ld.global.v4.f32"), c.v4_loads) << c.name << "\n" << text;
+    EXPECT_EQ(Count(text, "st.global.v4.f32"), c.v4_stores) << c.name;
+    EXPECT_EQ(Count(text, "ld.global.f32"), c.scalar_loads) << c.name;
+    const std::string ptxas = FindPtxas();
+    if (!ptxas.empty()) {
+      EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, "sm_90", absl::StrCat("vec", &c - cases)));
+    }
+  }
+}
+
 class GpuTiledMlpTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GpuTiledMlpTest, Mlp784x512x512x10) {
