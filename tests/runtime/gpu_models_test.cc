@@ -274,6 +274,17 @@ class GpuTiledContractionTest : public ::testing::TestWithParam<std::string> {
             // CPU's summation orders differ; rtol 1e-4 elsewhere.
             1e-5 * std::sqrt(static_cast<double>(k)));
   }
+
+  // A MatMul with transpose_a / transpose_b (the operands fed in those layouts), inputs from
+  // `seed` and `seed + 1`.
+  void TransposedMatMul(int64_t m, int64_t k, int64_t n, bool ta, bool tb, unsigned seed) {
+    Builder b;
+    const Shape sa = ta ? Shape{k, m} : Shape{m, k}, sb = tb ? Shape{n, k} : Shape{k, n};
+    Output a = b.Placeholder("a", sa), w = b.Placeholder("b", sb);
+    Output y = b.Node("mm", "MatMul", {a, w}, {{"transpose_a", MakeAttr(ta)}, {"transpose_b", MakeAttr(tb)}});
+    Compare(absl::StrCat("matmul ", m, "x", k, "x", n, " ta=", ta, " tb=", tb), b,
+            {{a, Pattern(sa, seed, 1.f)}, {w, Pattern(sb, seed + 1, 1.f)}}, {y}, 1e-5 * std::sqrt(static_cast<double>(k)));
+  }
 };
 
 TEST_P(GpuTiledContractionTest, MatMul1000x1000x1000) { MatMul(1000, 1000, 1000); }
@@ -282,16 +293,7 @@ TEST_P(GpuTiledContractionTest, MatMul64x784x512) { MatMul(64, 784, 512); }
 
 // transpose_a / transpose_b folded into the tile loads (non-dividing 200x96x130), and a batch.
 TEST_P(GpuTiledContractionTest, TransposedAndBatched) {
-  const int64_t m = 200, k = 96, n = 130;
-  for (int t = 1; t < 4; ++t) {
-    const bool ta = t & 1, tb = t & 2;
-    Builder b;
-    const Shape sa = ta ? Shape{k, m} : Shape{m, k}, sb = tb ? Shape{n, k} : Shape{k, n};
-    Output a = b.Placeholder("a", sa), w = b.Placeholder("b", sb);
-    Output y = b.Node("mm", "MatMul", {a, w}, {{"transpose_a", MakeAttr(ta)}, {"transpose_b", MakeAttr(tb)}});
-    Compare(absl::StrCat("matmul ta=", ta, " tb=", tb), b, {{a, Pattern(sa, 1, 1.f)}, {w, Pattern(sb, 2, 1.f)}}, {y},
-            1e-5 * std::sqrt(static_cast<double>(k)));
-  }
+  for (int t = 1; t < 4; ++t) TransposedMatMul(200, 96, 130, t & 1, t & 2, 1);
   Builder b;
   Output a = b.Placeholder("a", Shape{4, 128, 64}), w = b.Placeholder("b", Shape{4, 64, 96});
   Output y = b.Node("bmm", "BatchMatMulV2", {a, w});
@@ -305,15 +307,7 @@ TEST_P(GpuTiledContractionTest, TransposedAndBatched) {
 // checks cover whole groups. Each in every layout (groups along K or along M / N).
 TEST_P(GpuTiledContractionTest, LargeTilesAtTheEdges) {
   for (auto [m, k, n] : {std::tuple<int64_t, int64_t, int64_t>{1030, 203, 1026}, {1028, 204, 1032}}) {
-    for (int t = 0; t < 4; ++t) {
-      const bool ta = t & 1, tb = t & 2;
-      Builder b;
-      const Shape sa = ta ? Shape{k, m} : Shape{m, k}, sb = tb ? Shape{n, k} : Shape{k, n};
-      Output a = b.Placeholder("a", sa), w = b.Placeholder("b", sb);
-      Output y = b.Node("mm", "MatMul", {a, w}, {{"transpose_a", MakeAttr(ta)}, {"transpose_b", MakeAttr(tb)}});
-      Compare(absl::StrCat("matmul ", m, "x", k, "x", n, " ta=", ta, " tb=", tb), b,
-              {{a, Pattern(sa, 5, 1.f)}, {w, Pattern(sb, 6, 1.f)}}, {y}, 1e-5 * std::sqrt(static_cast<double>(k)));
-    }
+    for (int t = 0; t < 4; ++t) TransposedMatMul(m, k, n, t & 1, t & 2, 5);
   }
 }
 
