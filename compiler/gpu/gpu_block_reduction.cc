@@ -1,5 +1,6 @@
 // See gpu_block_reduction.h.
 #include "compiler/gpu/gpu_block_reduction.h"
+#include "compiler/gpu/gpu_linalg_util.h"
 
 #include <limits>
 #include <optional>
@@ -78,35 +79,6 @@ std::optional<Combiner> FindCombiner(mlir::linalg::GenericOp generic) {
     return c;
   }
   return std::nullopt;
-}
-
-// Delinearizes `linear` over the loop dims `which` (last fastest) into `dims`.
-void Delinearize(mlir::OpBuilder& b, mlir::Location loc, mlir::Value linear, llvm::ArrayRef<int64_t> ranges,
-                 llvm::ArrayRef<unsigned> which, std::vector<mlir::Value>& dims) {
-  mlir::Value rest = linear;
-  for (int k = static_cast<int>(which.size()) - 1; k >= 0; --k) {
-    mlir::Value size = b.create<mlir::arith::ConstantIndexOp>(loc, ranges[which[k]]);
-    dims[which[k]] = b.create<mlir::arith::RemUIOp>(loc, rest, size);
-    rest = b.create<mlir::arith::DivUIOp>(loc, rest, size);
-  }
-}
-
-std::vector<mlir::Value> ApplyMap(mlir::OpBuilder& b, mlir::Location loc, mlir::AffineMap m, const std::vector<mlir::Value>& dims) {
-  std::vector<mlir::Value> indices;
-  for (unsigned r = 0; r < m.getNumResults(); ++r) {
-    indices.push_back(b.create<mlir::affine::AffineApplyOp>(loc, m.getSubMap({r}), dims));
-  }
-  return indices;
-}
-
-// The linalg.fill that initializes `out` right before `op` (constants and allocs may sit
-// between), when its value is defined outside of it; null otherwise.
-mlir::linalg::FillOp FillRightBefore(mlir::Operation* op, mlir::Value out) {
-  mlir::Operation* prev = op->getPrevNode();
-  while (prev && mlir::isa<mlir::arith::ConstantOp, mlir::memref::AllocOp>(prev)) prev = prev->getPrevNode();
-  auto fill = mlir::dyn_cast_or_null<mlir::linalg::FillOp>(prev);
-  if (!fill || fill.getNumDpsInits() != 1 || fill.getDpsInitOperand(0)->get() != out) return nullptr;
-  return fill;
 }
 
 // One block per output element (grid = product of the parallel dims; 1 for a full reduction).

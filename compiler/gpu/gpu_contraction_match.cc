@@ -1,7 +1,6 @@
 // See gpu_contraction_match.h.
 #include "compiler/gpu/gpu_contraction_match.h"
 
-#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -97,11 +96,8 @@ std::optional<Contraction> Match(mlir::linalg::LinalgOp op) {
 
 // The linalg.fill of `out` with a constant right before `op` (constants and allocs between).
 mlir::linalg::FillOp ConstantFillRightBefore(mlir::Operation* op, mlir::Value out) {
-  mlir::Operation* prev = op->getPrevNode();
-  while (prev && mlir::isa<mlir::arith::ConstantOp, mlir::memref::AllocOp>(prev)) prev = prev->getPrevNode();
-  auto fill = mlir::dyn_cast_or_null<mlir::linalg::FillOp>(prev);
-  if (!fill || fill.getNumDpsInits() != 1 || fill.getDpsInitOperand(0)->get() != out) return nullptr;
-  if (!fill.getDpsInputOperand(0)->get().getDefiningOp<mlir::arith::ConstantOp>()) return nullptr;
+  mlir::linalg::FillOp fill = FillRightBefore(op, out);
+  if (!fill || !fill.getDpsInputOperand(0)->get().getDefiningOp<mlir::arith::ConstantOp>()) return nullptr;
   return fill;
 }
 
@@ -305,11 +301,4 @@ mlir::Value ConstantContent(mlir::Operation* op, mlir::Value buffer) {
   return {};
 }
 
-std::vector<mlir::Value> ApplyMap(mlir::OpBuilder& b, mlir::Location loc, mlir::AffineMap m, const std::vector<mlir::Value>& dims) {
-  std::vector<mlir::Value> indices;
-  for (unsigned r = 0; r < m.getNumResults(); ++r) {
-    indices.push_back(b.create<mlir::affine::AffineApplyOp>(loc, m.getSubMap({r}), dims));
-  }
-  return indices;
-}
 }  // namespace strata::gpu

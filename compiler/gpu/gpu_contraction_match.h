@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "compiler/gpu/gpu_linalg_util.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 
@@ -78,8 +79,5 @@ void FindConstantInit(Contraction& c);
 mlir::Value BroadcastConstant(mlir::Operation* op);
 // The constant every element of `buffer` (a whole temp) holds right before `op`, else null.
 mlir::Value ConstantContent(mlir::Operation* op, mlir::Value buffer);
-// The buffer indices `m` gives for loop-dim values `dims`.
-std::vector<mlir::Value> ApplyMap(mlir::OpBuilder& b, mlir::Location loc, mlir::AffineMap m,
-                                  const std::vector<mlir::Value>& dims);
 
 }  // namespace strata::gpu

@@ -341,14 +341,8 @@ BlockSums TensorCoreMainLoop(mlir::OpBuilder& b, mlir::Location loc, const TileC
         mlir::Value gc = lb.create<mlir::arith::AddIOp>(l, c0, h == 0 ? col : lb.create<mlir::arith::AddIOp>(l, col, ci(h)));
         mlir::Value in;
         std::vector<mlir::Value> dims = base_dims;
-        dims[st.rdim] = gr;
-        dims[st.cdim] = gc;
-        for (auto [check, g, dim, bound] : {std::tuple{check_r, gr, st.rdim, st.rmax}, std::tuple{check_c, gc, st.cdim, st.cmax}}) {
-          if (!check) continue;
-          mlir::Value inside = lb.create<mlir::arith::CmpIOp>(l, mlir::arith::CmpIPredicate::ult, g, ci(bound));
-          in = in ? lb.create<mlir::arith::AndIOp>(l, in, inside).getResult() : inside;
-          dims[dim] = lb.create<mlir::arith::MinUIOp>(l, g, ci(bound - 1));
-        }
+        GuardIndex(lb, l, dims, in, gr, st.rdim, st.rmax, check_r);
+        GuardIndex(lb, l, dims, in, gc, st.cdim, st.cmax, check_c);
         mlir::Value v = lb.create<mlir::memref::LoadOp>(l, st.src->buffer, ApplyMap(lb, l, st.src->map, dims));
         const bool half = IsHalfFloat(v.getType());
         if (half && st.pack == 1) v = lb.create<mlir::arith::ExtFOp>(l, f32, v);
@@ -446,6 +440,7 @@ BlockSums TensorCoreMainLoop(mlir::OpBuilder& b, mlir::Location loc, const TileC
 
 void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
   const TileConfig cfg = unit == Unit::kFma ? FmaTileConfig(c) : TensorCoreTilesFor(unit, c.m, c.n, wgmma);
+  const FmaTiles fma_tiles{cfg.tm, cfg.tn, cfg.tk};  // the f32 kernel's (gpu_fma_contraction.h)
   mlir::linalg::LinalgOp op = c.op;
   mlir::MLIRContext* ctx = op.getContext();
   mlir::OpOperand* out_operand = op.getDpsInitOperand(0);
@@ -490,7 +485,7 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
     a_tile_type = tile_type(cfg.tm, kp, cfg.pad_a);
     b_tile_type = cfg.b_transposed() ? tile_type(cfg.tn, kp, cfg.pad_b) : tile_type(cfg.tk, cfg.tn, cfg.pad_b);
   } else {
-    std::tie(a_tile_type, b_tile_type) = FmaSharedTileTypes(ctx, FmaTiles{cfg.tm, cfg.tn, cfg.tk});
+    std::tie(a_tile_type, b_tile_type) = FmaSharedTileTypes(ctx, fma_tiles);
   }
   int64_t chunk = c.k;
   const int64_t splits = split_k ? SplitsFor(c, cfg, &chunk) : 1;
@@ -514,11 +509,7 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
   // The loop dims of the batch element `linear` (row-major over the batch dims); m, n, k at 0.
   auto batch_dims_of = [&](mlir::Value linear) {
     std::vector<mlir::Value> dims(c.ranges.size(), index(0));
-    for (int d = static_cast<int>(c.batch_dims.size()) - 1; d >= 0; --d) {
-      mlir::Value size = index(c.ranges[c.batch_dims[d]]);
-      dims[c.batch_dims[d]] = b.create<mlir::arith::RemUIOp>(loc, linear, size);
-      linear = b.create<mlir::arith::DivUIOp>(loc, linear, size);
-    }
+    Delinearize(b, loc, linear, c.ranges, c.batch_dims, dims);
     return dims;
   };
   // Block z = batch element * splits + split.
@@ -537,9 +528,8 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
   if (cfg.tensor_cores()) {
     sums = TensorCoreMainLoop(b, loc, cfg, c, a_src, b_src, base_dims, tid, m0, n0, k_begin, k_end, a_tile, b_tile);
   } else {
-    const FmaTiles tiles{cfg.tm, cfg.tn, cfg.tk};
     const FmaOperand fa{&a_src, c.dk, c.dm, c.k, c.m, m0, a_tile}, fb{&b_src, c.dk, c.dn, c.k, c.n, n0, b_tile};
-    sums = EmitFmaMainLoop(b, loc, tiles, fa, fb, base_dims, tid, k_begin, k_end);
+    sums = EmitFmaMainLoop(b, loc, fma_tiles, fa, fb, base_dims, tid, k_begin, k_end);
   }
 
   // Epilogue: init + sum, the consumer's body, guarded store.

@@ -2,7 +2,6 @@
 #include "compiler/gpu/gpu_fma_contraction.h"
 
 #include <array>
-#include <tuple>
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -34,10 +33,6 @@ struct Builder {
   Value div(Value x, int64_t y) const { return b.create<mlir::arith::DivUIOp>(loc, x, ci(y)); }
   Value rem(Value x, int64_t y) const { return b.create<mlir::arith::RemUIOp>(loc, x, ci(y)); }
   Value min(Value x, int64_t y) const { return b.create<mlir::arith::MinUIOp>(loc, x, ci(y)); }
-  Value below(Value x, int64_t y) const {
-    return b.create<mlir::arith::CmpIOp>(loc, mlir::arith::CmpIPredicate::ult, x, ci(y));
-  }
-  Value both(Value x, Value y) const { return !x ? y : !y ? x : b.create<mlir::arith::AndIOp>(loc, x, y); }
 };
 
 // Whether the source's elements along its last index can be read 16 bytes at a time: an f32
@@ -84,30 +79,17 @@ class Stager {
       // start are multiples of 4); clamped to the last group.
       std::vector<Value> dims = base_dims;
       Value in;
-      for (auto [g, dim, bound, check] : {std::tuple{gk, op_.k_dim, op_.k_bound, check_k},
-                                           std::tuple{gx, op_.x_dim, op_.x_bound, check_x}}) {
-        const bool grouped = (dim == op_.k_dim) == along_k_;
-        dims[dim] = g;
-        if (!check) continue;
-        in = h.both(in, h.below(g, bound));
-        dims[dim] = h.min(g, bound - (grouped ? kVec : 1));
-      }
+      GuardIndex(h.b, h.loc, dims, in, gk, op_.k_dim, op_.k_bound, check_k, along_k_ ? kVec : 1);
+      GuardIndex(h.b, h.loc, dims, in, gx, op_.x_dim, op_.x_bound, check_x, along_k_ ? 1 : kVec);
       Value v = h.b.create<mlir::vector::LoadOp>(h.loc, vec_type, op_.src->buffer, ApplyMap(h.b, h.loc, op_.src->map, dims));
       return in ? h.b.create<mlir::arith::SelectOp>(h.loc, in, v, zero_vec).getResult() : v;
     }
     Value vec = zero_vec;
     for (int64_t i = 0; i < kVec; ++i) {
       std::vector<Value> dims = base_dims;
-      Value ek = along_k_ ? h.add(gk, i) : gk, ex = along_k_ ? gx : h.add(gx, i);
       Value in;
-      dims[op_.k_dim] = ek;
-      dims[op_.x_dim] = ex;
-      for (auto [g, dim, bound, check] : {std::tuple{ek, op_.k_dim, op_.k_bound, check_k},
-                                           std::tuple{ex, op_.x_dim, op_.x_bound, check_x}}) {
-        if (!check) continue;
-        in = h.both(in, h.below(g, bound));
-        dims[dim] = h.min(g, bound - 1);
-      }
+      GuardIndex(h.b, h.loc, dims, in, along_k_ ? h.add(gk, i) : gk, op_.k_dim, op_.k_bound, check_k);
+      GuardIndex(h.b, h.loc, dims, in, along_k_ ? gx : h.add(gx, i), op_.x_dim, op_.x_bound, check_x);
       Value e = h.b.create<mlir::memref::LoadOp>(h.loc, op_.src->buffer, ApplyMap(h.b, h.loc, op_.src->map, dims));
       if (IsHalfFloat(e.getType())) e = h.b.create<mlir::arith::ExtFOp>(h.loc, f32, e);
       if (in) e = h.b.create<mlir::arith::SelectOp>(h.loc, in, e, h.b.create<mlir::arith::ConstantOp>(h.loc, h.b.getF32FloatAttr(0.0f)));

@@ -25,8 +25,7 @@ constexpr int64_t kMinIterations = int64_t{1} << 16;
 bool IsVectorAccess(mlir::Value memref, mlir::ValueRange indices, mlir::scf::ParallelOp loop) {
   auto type = mlir::dyn_cast<mlir::MemRefType>(memref.getType());
   if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity() || type.getRank() == 0) return false;
-  if (type.getMemorySpace() || type.getElementType().getIntOrFloatBitWidth() != 32) return false;
-  if (!type.getElementType().isF32() && !type.getElementType().isInteger(32)) return false;
+  if (type.getMemorySpace() || !(type.getElementType().isF32() || type.getElementType().isInteger(32))) return false;
   if (type.getShape().back() % kWidth != 0) return false;
   // A function argument, an alloc or a global: a whole buffer of the program.
   const bool argument = mlir::isa<mlir::BlockArgument>(memref) && mlir::isa<mlir::func::FuncOp>(memref.getParentBlock()->getParentOp());
