@@ -60,11 +60,15 @@ struct MathApproximationPass : public mlir::PassWrapper<MathApproximationPass, m
   }
 };
 
-// SplitEmptyTensors (pass_util.h) as a pass on each function.
+// SplitEmptyTensors and MoveReshapesOntoDestinations (pass_util.h) as a pass on each function:
+// what empty-tensor elimination needs to compute results in their destinations.
 struct SplitEmptyTensorsPass : public mlir::PassWrapper<SplitEmptyTensorsPass, mlir::OperationPass<mlir::func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(SplitEmptyTensorsPass)
   llvm::StringRef getArgument() const override { return "strata-split-empty-tensors"; }
-  void runOnOperation() override { SplitEmptyTensors(getOperation()); }
+  void runOnOperation() override {
+    SplitEmptyTensors(getOperation());
+    MoveReshapesOntoDestinations(getOperation());
+  }
 };
 
 void AddCleanup(mlir::OpPassManager& pm) {

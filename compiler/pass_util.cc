@@ -5,7 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "graph/str_util.h"
 #include "llvm/Support/raw_ostream.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Diagnostics.h"
@@ -46,6 +48,61 @@ void SplitEmptyTensors(mlir::Operation* root) {
     if (!op->hasOneUse() && !op->use_empty()) shared.push_back(op);
   });
   for (mlir::Operation* op : shared) CloneForEachExtraUse(op, b);
+}
+
+namespace {
+
+// Where a view of `dest` can be built that dominates every use in its block: right after its
+// definition (the block's start for an argument).
+void SetInsertionPointAfterDefinition(mlir::OpBuilder& b, mlir::Value dest) {
+  if (auto arg = mlir::dyn_cast<mlir::BlockArgument>(dest)) {
+    b.setInsertionPointToStart(arg.getOwner());
+  } else {
+    b.setInsertionPointAfterValue(dest);
+  }
+}
+
+// One reshape moved from `op`'s source onto its destination; false when there is none to move.
+bool MoveOneReshape(mlir::bufferization::MaterializeInDestinationOp op, mlir::OpBuilder& b) {
+  auto dest_type = mlir::dyn_cast<mlir::MemRefType>(op.getDest().getType());
+  if (!dest_type || !dest_type.getLayout().isIdentity() || !dest_type.hasStaticShape()) return false;
+  mlir::Value source = op.getSource();
+  mlir::Operation* reshape = source.getDefiningOp();
+  if (!reshape || !source.hasOneUse()) return false;
+  mlir::Value view;
+  mlir::Value inner;
+  if (auto collapse = mlir::dyn_cast<mlir::tensor::CollapseShapeOp>(reshape)) {
+    inner = collapse.getSrc();
+    auto inner_type = mlir::cast<mlir::RankedTensorType>(inner.getType());
+    if (!inner_type.hasStaticShape()) return false;
+    SetInsertionPointAfterDefinition(b, op.getDest());
+    auto view_type = mlir::MemRefType::get(inner_type.getShape(), dest_type.getElementType(), mlir::MemRefLayoutAttrInterface{},
+                                           dest_type.getMemorySpace());
+    view = b.create<mlir::memref::ExpandShapeOp>(op.getLoc(), view_type, op.getDest(), collapse.getReassociationIndices());
+  } else if (auto expand = mlir::dyn_cast<mlir::tensor::ExpandShapeOp>(reshape)) {
+    inner = expand.getSrc();
+    if (!mlir::cast<mlir::RankedTensorType>(inner.getType()).hasStaticShape()) return false;
+    SetInsertionPointAfterDefinition(b, op.getDest());
+    view = b.create<mlir::memref::CollapseShapeOp>(op.getLoc(), op.getDest(), expand.getReassociationIndices());
+  } else {
+    return false;
+  }
+  op.getSourceMutable().assign(inner);
+  op.getDestMutable().assign(view);
+  reshape->erase();
+  return true;
+}
+
+}  // namespace
+
+void MoveReshapesOntoDestinations(mlir::Operation* root) {
+  llvm::SmallVector<mlir::bufferization::MaterializeInDestinationOp> ops;
+  root->walk([&](mlir::bufferization::MaterializeInDestinationOp op) { ops.push_back(op); });
+  mlir::OpBuilder b(root->getContext());
+  for (auto op : ops) {
+    while (MoveOneReshape(op, b)) {
+    }
+  }
 }
 
 absl::Status RunPassManager(mlir::PassManager& pm, mlir::ModuleOp module, std::string_view pipeline,

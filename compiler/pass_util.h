@@ -14,6 +14,15 @@ namespace strata {
 // then make unrelated results share one destination buffer.
 void SplitEmptyTensors(mlir::Operation* root);
 
+// A result computed in one shape and stored into a destination buffer of another
+// (`materialize_in_destination(collapse_shape(%r)) in %dest`: fusion expands an elementwise
+// result to match a [N, 1] operand) gets the reshape on the destination instead
+// (`materialize_in_destination(%r) in expand_shape(%dest)`), so that empty-tensor elimination
+// can compute %r straight into the destination. Without it %r went to a temp buffer and a
+// second loop (on GPU, a second kernel) copied it over. Destinations with identity layout only,
+// where the reshaped view always exists.
+void MoveReshapesOntoDestinations(mlir::Operation* root);
+
 // Runs `pm` on `module`. A failure is InternalError "<pipeline> failed at <stage>: " followed by
 // MLIR's error diagnostics (with their notes and locations).
 absl::Status RunPassManager(mlir::PassManager& pm, mlir::ModuleOp module, std::string_view pipeline,

@@ -136,6 +136,7 @@ absl::StatusOr<std::string> RunGpuPipeline(mlir::ModuleOp module, const GpuPipel
   // 2. Bufferization into the function's buffers (no deallocation: the runtime owns temps).
   dump("fused");
   SplitEmptyTensors(module);
+  MoveReshapesOntoDestinations(module);
   {
     mlir::PassManager pm(ctx, mlir::ModuleOp::getOperationName());
     pm.addPass(mlir::bufferization::createEmptyTensorEliminationPass());

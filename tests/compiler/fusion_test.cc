@@ -171,6 +171,29 @@ TEST(FusionTest, ElementwiseChainIsOneKernelWithoutIntermediates) {
   EXPECT_THAT(e.DebugString(), ::testing::HasSubstr("---- bufferized ----"));
 }
 
+// A [rows, 1] operand makes fusion compute the result as [rows, 1, inner]; it is still
+// computed straight into the fetched [rows, inner] buffer (the reshape is moved onto the
+// destination), not into a temp that a second loop copies over.
+TEST(FusionTest, ReshapedResultIsComputedInItsDestination) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output x = g.Placeholder("x", DT_FLOAT, Shape({64, 48}));
+  feeds.push_back({x, F32(Pattern(64 * 48, 1), {64, 48})});
+  Output col = g.Placeholder("col", DT_FLOAT, Shape({64, 1}));
+  feeds.push_back({col, F32(Pattern(64, 2), {64, 1})});
+  Output bias = g.Const("bias", F32(Pattern(48, 3), {48}));
+  Output out = g.Add("out", "Mul", {g.Add("s", "Add", {x, bias}), col});
+  absl::StatusOr<testing_util::GraphRun> run = testing_util::CompileAndRun(g.graph(), feeds, {out});
+  ASSERT_TRUE(run.ok()) << run.status();
+  absl::StatusOr<std::vector<Tensor>> want = Evaluate(g.graph(), feeds, {out});
+  ASSERT_TRUE(want.ok()) << want.status();
+  EXPECT_TRUE(AllClose(run->results[0], (*want)[0], 1e-6, 1e-6));
+  const CpuExecutable& e = *run->executable;
+  EXPECT_GT(Count(e.fused_ir(), "64x1x48xf32"), 0) << "the shape this test is about" << e.fused_ir();
+  EXPECT_EQ(HeapAllocations(e.bufferized_ir()), 0) << e.bufferized_ir();
+  EXPECT_EQ(Count(e.bufferized_ir(), "copy"), 0) << e.bufferized_ir();
+}
+
 // Sizes that divide no tile: the peeled remainder tiles are vectorized too (no linalg op is
 // left for the scalar fallback).
 TEST(FusionTest, RaggedTilesStayVectorized) {
