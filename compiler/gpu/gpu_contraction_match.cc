@@ -101,11 +101,6 @@ mlir::linalg::FillOp ConstantFillRightBefore(mlir::Operation* op, mlir::Value ou
   return fill;
 }
 
-mlir::Value Root(mlir::Value v) {
-  while (auto view = v.getDefiningOp<mlir::ViewLikeOpInterface>()) v = view.getViewSource();
-  return v;
-}
-
 namespace {
 
 // Whether `op` (a linalg op) touches none of the buffers in `roots`.

@@ -1,7 +1,7 @@
 // What the contraction tiler (gpu_contraction_tiling.h) finds in a bufferized host function:
 // matmul-like linalg ops, where their operands' elements come from, the constant C starts as,
 // and the elementwise consumer that can be computed in the kernel's epilogue. Shared by the
-// tiler and the kernels' main loops (gpu_fma_contraction.h); nothing here rewrites IR except
+// tiler and the kernels' main loops (gpu_fma_contraction.h, gpu_mma_contraction.h); nothing here rewrites IR except
 // EpilogueConsumer, which moves independent ops in front of the contraction.
 #pragma once
 
@@ -46,6 +46,22 @@ struct Source {
   }
 };
 
+// Set on a kernel's main loop (an integer attribute): the pipeline turns it into the outlined
+// kernel's nvvm.minctasm, so that ptxas keeps the 128 x 128 kernels within 128 registers (2
+// blocks of 256 threads per SM; the f32 one would take 130 for some shapes, leaving one).
+inline constexpr char kMinBlocksPerSmAttr[] = "strata.min_blocks_per_sm";
+
+// One operand as a kernel's main loop stages it (gpu_fma_contraction.h, gpu_mma_contraction.h):
+// its loop dims along K and along the tile's other axis (M for A, N for B), their extents, the
+// block's origin on that axis and the shared tile.
+struct TileOperand {
+  const Source* src;
+  unsigned k_dim, x_dim;
+  int64_t k_bound, x_bound;
+  mlir::Value x0;
+  mlir::Value tile;
+};
+
 // What a kernel's main loop leaves each thread: its sums of products for some outputs of C, and
 // where those sit in the block's tile (row, column offsets).
 struct BlockSums {
@@ -64,8 +80,6 @@ inline bool IsHalfFloat(mlir::Type t) { return t.isF16() || t.isBF16(); }
 std::optional<Contraction> Match(mlir::linalg::LinalgOp op);
 // The linalg.fill of `out` with a constant right before `op` (constants and allocs between).
 mlir::linalg::FillOp ConstantFillRightBefore(mlir::Operation* op, mlir::Value out);
-// The buffer a chain of views starts from.
-mlir::Value Root(mlir::Value v);
 // The elementwise generic that consumes C at its own element, when it follows the contraction
 // with only independent linalg ops between (those are moved in front of the contraction) and
 // C (a temp) is read by nothing after it; its result is then computed in the epilogue and C is

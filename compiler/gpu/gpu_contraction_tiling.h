@@ -8,7 +8,9 @@
 // - f32 on CUDA cores (gpu_fma_contraction.h): 128 x 128 tiles with 8 x 8 outputs per thread
 //   where there are at least 64 of them, else 64 x 64 with 4 x 4; 16-byte shared and global
 //   loads, double-buffered K-major tiles, one barrier per step.
-// - tensor cores (below): 128 x 128 tiles, one shared buffer, operands staged through registers.
+// - tensor cores on mma.sync (gpu_mma_contraction.h): 128 x 128 tiles (64 for a dimension of 64
+//   or less), shared tiles in fragment order (16-byte fragment loads and staging stores),
+//   double-buffered, one barrier per step; on sm_90a wgmma (below), one shared buffer.
 // The init (a constant when C's last writer is a constant fill, or a copy of a constant-filled
 // buffer; else the old C) is added in the epilogue, and so is the elementwise consumer of C
 // (BiasAdd + Relu as one fused generic) when it is the next linalg op (independent ones between
@@ -28,14 +30,6 @@ namespace strata::gpu {
 
 inline constexpr int64_t kContractionThreads = 256;  // every tiled kernel's block (and split-K's reduction's)
 
-// The bf16 tensor-core instruction, as inline PTX: MLIR 19's nvvm.mma.sync verifier wants
-// vector<2xf16> operands for bf16 while LLVM's intrinsic takes i32, so no nvvm op gets through.
-// Operands: 4 A and 2 B registers (i32: two bf16 each), 4 f32 C; results: 4 f32 D. The GPU
-// emulator (gpu_host_kernels.h) recognises this exact string.
-inline constexpr char kMmaBf16Asm[] =
-    "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {$0,$1,$2,$3}, {$4,$5,$6,$7}, {$8,$9}, {$10,$11,$12,$13};";
-inline constexpr char kMmaBf16AsmConstraints[] = "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,f";
-
 // On the bufferized host function, before the block reductions. Contractions with M or N below
 // `min_dim` (a 1x784 by 784x10 MatMul: a 64x64 tile would be mostly idle) are left alone.
 // With `split_k`, a contraction of fewer than 64 tiles (batch included) and K >= 128 is split
@@ -43,14 +37,15 @@ inline constexpr char kMmaBf16AsmConstraints[] = "=f,=f,=f,=f,r,r,r,r,r,r,f,f,f,
 // writes each range's sums to a temp, and a second kernel (one thread per output of C) adds
 // them in order, then the init and the fused consumer.
 // With `tf32`, the kernel computes on tensor cores instead: 128 x 128 tiles of C (64 where M or
-// N is at most 64) per block of 8 warps, K 32 per shared-memory step, the operands rounded to
+// N is at most 64) per block of 8 warps, K 16 per shared-memory step, the operands rounded to
 // TF32 (10 mantissa bits, to nearest) as they are staged, and each warp's 64 x 32 part of C
 // accumulated in f32 by mma.sync.m16n8k8 (sm_80+).
 // Float16 and bfloat16 operands (MatMul on halves: f32 accumulation, linalg's extf of each input)
 // of one type take mma.sync.m16n8k16 whatever `tf32` says (their products are exact in f32):
-// the same tiles, the operands staged as they are, two adjacent in K per 32-bit word of shared
-// memory (B transposed), which are the fragment registers. A mix of f16 and bf16 is widened to
-// f32 as it is staged and takes the TF32 kernel (f16 and bf16 values are TF32 values).
+// the same tiles with K 32 per step, the operands staged as they are, two adjacent in K per
+// 32-bit word of shared memory (one 32-bit global load where they are adjacent in the source
+// too), which are the fragment registers. A mix of f16 and bf16 is widened to f32 as it is
+// staged and takes the TF32 kernel (f16 and bf16 values are TF32 values).
 // With `wgmma` (sm_90a), both tensor-core kernels run each warpgroup's 64-row part of the tile
 // as wgmma.mma_async instead of warps of mma.sync: the same tiles and staging, the shared tiles
 // laid out as the instruction's 8-row x 16-byte core matrices (no swizzle), the next tiles'

@@ -1,6 +1,8 @@
 // See gpu_fma_contraction.h.
 #include "compiler/gpu/gpu_fma_contraction.h"
 
+#include "compiler/gpu/gpu_staged_k_loop.h"
+
 #include <array>
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -23,17 +25,7 @@ constexpr int64_t kMinLargeTiles = 64;
 
 using mlir::Value;
 
-struct Builder {
-  mlir::OpBuilder& b;
-  mlir::Location loc;
-  Value ci(int64_t v) const { return b.create<mlir::arith::ConstantIndexOp>(loc, v); }
-  Value add(Value x, Value y) const { return b.create<mlir::arith::AddIOp>(loc, x, y); }
-  Value add(Value x, int64_t y) const { return y == 0 ? x : add(x, ci(y)); }
-  Value mul(Value x, int64_t y) const { return b.create<mlir::arith::MulIOp>(loc, x, ci(y)); }
-  Value div(Value x, int64_t y) const { return b.create<mlir::arith::DivUIOp>(loc, x, ci(y)); }
-  Value rem(Value x, int64_t y) const { return b.create<mlir::arith::RemUIOp>(loc, x, ci(y)); }
-  Value min(Value x, int64_t y) const { return b.create<mlir::arith::MinUIOp>(loc, x, ci(y)); }
-};
+using Builder = IndexBuilder;
 
 // Whether the source's elements along its last index can be read 16 bytes at a time: an f32
 // buffer with an identity layout (so it starts where its allocation does, 256-byte aligned)
@@ -47,12 +39,12 @@ bool VectorLoadable(const Source& src) {
 // One operand's staging from global memory into its shared tile [2][tk][x + kPad].
 class Stager {
  public:
-  Stager(const FmaTiles& tiles, const FmaOperand& op, int64_t x_extent)
+  Stager(const FmaTiles& tiles, const TileOperand& op, int64_t x_extent)
       : op_(op), tk_(tiles.tk), x_(x_extent), along_k_(op.src->ContiguousAlong(op.k_dim)) {
     vector_load_ = VectorLoadable(*op.src) && op.src->ContiguousAlong(along_k_ ? op.k_dim : op.x_dim);
   }
 
-  int64_t groups_per_thread() const { return tk_ * x_ / kVec / kFmaThreads; }
+  int64_t per_thread() const { return tk_ * x_ / kVec / kFmaThreads; }
 
   // The thread's group s: (k, x) of its first element in the tile. Along x, consecutive lanes
   // take consecutive groups of a row. Along K, lane pairs take the two groups of 8 adjacent K
@@ -112,7 +104,7 @@ class Stager {
   }
 
  private:
-  const FmaOperand& op_;
+  const TileOperand& op_;
   int64_t tk_, x_;
   bool along_k_;
   bool vector_load_ = false;
@@ -135,8 +127,8 @@ std::pair<mlir::MemRefType, mlir::MemRefType> FmaSharedTileTypes(mlir::MLIRConte
   return {tile(t.tm), tile(t.tn)};
 }
 
-BlockSums EmitFmaMainLoop(mlir::OpBuilder& b, mlir::Location loc, const FmaTiles& tiles, const FmaOperand& a,
-                            const FmaOperand& bop, const std::vector<Value>& base_dims, Value tid, Value k_begin,
+BlockSums EmitFmaMainLoop(mlir::OpBuilder& b, mlir::Location loc, const FmaTiles& tiles, const TileOperand& a,
+                            const TileOperand& bop, const std::vector<Value>& base_dims, Value tid, Value k_begin,
                             Value k_end) {
   const Builder h{b, loc};
   const Stager stage_a(tiles, a, tiles.tm), stage_b(tiles, bop, tiles.tn);
@@ -145,64 +137,36 @@ BlockSums EmitFmaMainLoop(mlir::OpBuilder& b, mlir::Location loc, const FmaTiles
   // Output row i of the thread: 64 * (i / 4) + 4 ty + i % 4 (columns alike with tx).
   auto offset = [&](Value t, int64_t i) { return h.add(h.mul(t, kVec), kGroupSpan * (i / kVec) + i % kVec); };
 
-  // Both tiles' groups: loaded from global memory, stored into a shared buffer.
-  auto fetch_all = [&](const Builder& at, Value k0) {
-    std::vector<Value> groups;
-    for (const Stager* st : {&stage_a, &stage_b}) {
-      for (int64_t s = 0; s < st->groups_per_thread(); ++s) groups.push_back(st->Fetch(at, tid, s, k0, base_dims));
-    }
-    return groups;
-  };
-  auto put_all = [&](const Builder& at, const std::vector<Value>& groups, Value buf) {
-    size_t g = 0;
-    for (const Stager* st : {&stage_a, &stage_b}) {
-      for (int64_t s = 0; s < st->groups_per_thread(); ++s) st->Put(at, tid, s, buf, groups[g++]);
-    }
-  };
-
-  put_all(h, fetch_all(h, k_begin), h.ci(0));
-  b.create<mlir::gpu::BarrierOp>(loc);
-  Value zero = b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f));
-  std::vector<Value> init(static_cast<size_t>(rows * cols), zero);
-  init.push_back(h.ci(0));  // the buffer the step computes from
   const auto contract = mlir::arith::FastMathFlagsAttr::get(b.getContext(), mlir::arith::FastMathFlags::contract);
   auto vec_type = mlir::VectorType::get({kVec}, b.getF32Type());
-
-  auto loop = b.create<mlir::scf::ForOp>(
-      loc, k_begin, k_end, h.ci(tiles.tk), init,
-      [&](mlir::OpBuilder& lb, mlir::Location l, Value k0, mlir::ValueRange carried) {
-        const Builder lh{lb, l};
-        Value buf = carried.back();
-        // The next tiles' loads first: their latency hides behind this step's FMAs. Where the
-        // tiles divide K the loads are unchecked, so the last step re-reads the last tile.
-        Value k_next = lh.add(k0, tiles.tk);
-        if (a.k_bound % tiles.tk == 0) k_next = lh.min(k_next, a.k_bound - tiles.tk);
-        std::vector<Value> next = fetch_all(lh, k_next);
-        std::vector<Value> acc(carried.begin(), carried.begin() + (carried.size() - 1));
-        for (int64_t kk = 0; kk < tiles.tk; ++kk) {
-          Value kv = lh.ci(kk);
-          auto fragment = [&](Value tile, Value t, int64_t count) {
-            std::vector<Value> values;
-            for (int64_t g = 0; g < count / kVec; ++g) {
-              Value v = lb.create<mlir::vector::LoadOp>(l, vec_type, tile, mlir::ValueRange{buf, kv, lh.add(lh.mul(t, kVec), kGroupSpan * g)});
-              for (int64_t i = 0; i < kVec; ++i) values.push_back(lb.create<mlir::vector::ExtractOp>(l, v, i));
-            }
-            return values;
-          };
-          std::vector<Value> av = fragment(a.tile, ty, rows), bv = fragment(bop.tile, tx, cols);
-          for (int64_t i = 0; i < rows; ++i) {
-            for (int64_t j = 0; j < cols; ++j) {
-              Value p = lb.create<mlir::arith::MulFOp>(l, av[i], bv[j], contract);
-              acc[i * cols + j] = lb.create<mlir::arith::AddFOp>(l, acc[i * cols + j], p, contract);
-            }
-          }
+  StagedKLoop staged;
+  staged.tk = tiles.tk;
+  staged.k_bound = a.k_bound;
+  staged.init.assign(static_cast<size_t>(rows * cols), b.create<mlir::arith::ConstantOp>(loc, b.getF32FloatAttr(0.0f)));
+  StageBothTiles(staged, stage_a, stage_b, tid, base_dims);
+  staged.compute = [&](const Builder& lh, Value buf, std::vector<Value>& acc) {
+    mlir::OpBuilder& lb = lh.b;
+    const mlir::Location l = lh.loc;
+    for (int64_t kk = 0; kk < tiles.tk; ++kk) {
+      Value kv = lh.ci(kk);
+      auto fragment = [&](Value tile, Value t, int64_t count) {
+        std::vector<Value> values;
+        for (int64_t g = 0; g < count / kVec; ++g) {
+          Value v = lb.create<mlir::vector::LoadOp>(l, vec_type, tile, mlir::ValueRange{buf, kv, lh.add(lh.mul(t, kVec), kGroupSpan * g)});
+          for (int64_t i = 0; i < kVec; ++i) values.push_back(lb.create<mlir::vector::ExtractOp>(l, v, i));
         }
-        Value other = lb.create<mlir::arith::SubIOp>(l, lh.ci(1), buf);
-        put_all(lh, next, other);
-        lb.create<mlir::gpu::BarrierOp>(l);
-        acc.push_back(other);
-        lb.create<mlir::scf::YieldOp>(l, acc);
-      });
+        return values;
+      };
+      std::vector<Value> av = fragment(a.tile, ty, rows), bv = fragment(bop.tile, tx, cols);
+      for (int64_t i = 0; i < rows; ++i) {
+        for (int64_t j = 0; j < cols; ++j) {
+          Value p = lb.create<mlir::arith::MulFOp>(l, av[i], bv[j], contract);
+          acc[i * cols + j] = lb.create<mlir::arith::AddFOp>(l, acc[i * cols + j], p, contract);
+        }
+      }
+    }
+  };
+  mlir::scf::ForOp loop = EmitStagedKLoop(b, loc, staged, k_begin, k_end);
 
   if (tiles.tm * tiles.tn >= 128 * 128) loop->setAttr(kMinBlocksPerSmAttr, b.getI32IntegerAttr(2));
   BlockSums out;

@@ -29,11 +29,6 @@
 namespace strata::gpu {
 
 inline constexpr int64_t kFmaThreads = 256;
-// Set on the main loop (an integer attribute): the pipeline turns it into the outlined kernel's
-// nvvm.minctasm, so that ptxas keeps the 128 x 128 kernel within 128 registers (2 blocks of
-// 256 threads per SM; it would take 130 for some shapes, leaving one).
-inline constexpr char kMinBlocksPerSmAttr[] = "strata.min_blocks_per_sm";
-
 struct FmaTiles {
   int64_t tm, tn, tk;
 };
@@ -42,20 +37,10 @@ FmaTiles FmaTilesFor(int64_t m, int64_t n, int64_t batch);
 // The shared tiles' types (f32, workgroup memory): A [2][tk][tm + 4], B [2][tk][tn + 4].
 std::pair<mlir::MemRefType, mlir::MemRefType> FmaSharedTileTypes(mlir::MLIRContext* ctx, const FmaTiles& tiles);
 
-// One operand as the kernel stages it: its loop dims along K and along the tile's other axis
-// (M for A, N for B), their extents, the block's origin on that axis and the shared tile.
-struct FmaOperand {
-  const Source* src;
-  unsigned k_dim, x_dim;
-  int64_t k_bound, x_bound;
-  mlir::Value x0;
-  mlir::Value tile;
-};
-
 // Emits the loop over K in [k_begin, k_end) at `b`'s insertion point in the kernel body.
 // `base_dims` holds the loop-dim values of the block's batch element (others unused).
-BlockSums EmitFmaMainLoop(mlir::OpBuilder& b, mlir::Location loc, const FmaTiles& tiles, const FmaOperand& a,
-                            const FmaOperand& bop, const std::vector<mlir::Value>& base_dims, mlir::Value tid,
+BlockSums EmitFmaMainLoop(mlir::OpBuilder& b, mlir::Location loc, const FmaTiles& tiles, const TileOperand& a,
+                            const TileOperand& bop, const std::vector<mlir::Value>& base_dims, mlir::Value tid,
                             mlir::Value k_begin, mlir::Value k_end);
 
 }  // namespace strata::gpu

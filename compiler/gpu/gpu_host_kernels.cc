@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "compiler/gpu/gpu_diagnostics.h"
 #include "compiler/gpu/gpu_context.h"
-#include "compiler/gpu/gpu_contraction_tiling.h"
+#include "compiler/gpu/gpu_mma_contraction.h"
 #include "compiler/gpu/gpu_warpgroup_mma.h"
 #include "compiler/jit.h"
 #include "compiler/mlir_context.h"

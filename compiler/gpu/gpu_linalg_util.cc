@@ -4,6 +4,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace strata::gpu {
 
@@ -32,6 +33,11 @@ mlir::linalg::FillOp FillRightBefore(mlir::Operation* op, mlir::Value out) {
   auto fill = mlir::dyn_cast_or_null<mlir::linalg::FillOp>(prev);
   if (!fill || fill.getNumDpsInits() != 1 || fill.getDpsInitOperand(0)->get() != out) return nullptr;
   return fill;
+}
+
+mlir::Value Root(mlir::Value v) {
+  while (auto view = v.getDefiningOp<mlir::ViewLikeOpInterface>()) v = view.getViewSource();
+  return v;
 }
 
 void GuardIndex(mlir::OpBuilder& b, mlir::Location loc, std::vector<mlir::Value>& dims, mlir::Value& in, mlir::Value g,

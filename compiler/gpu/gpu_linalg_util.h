@@ -24,6 +24,9 @@ void Delinearize(mlir::OpBuilder& b, mlir::Location loc, mlir::Value linear, llv
 // between); null otherwise.
 mlir::linalg::FillOp FillRightBefore(mlir::Operation* op, mlir::Value out);
 
+// The buffer a chain of views (expand/collapse_shape, subview, cast, ...) starts from.
+mlir::Value Root(mlir::Value v);
+
 // dims[dim] = g for a load that must stay inside [0, bound): unless `check` is false (the tiles
 // divide the dimension), the index is clamped to bound - span (`span` elements read from it) and
 // `in` (null: true) gains g < bound, for the caller to select zeros where it is false.

@@ -84,21 +84,27 @@ void ApplyMinBlocksPerSm(mlir::ModuleOp module) {
   });
 }
 
-// The 16-byte accesses of the f32 contraction kernel (gpu_fma_contraction.h) and of the
-// vectorized elementwise loops (gpu_vectorize_elementwise.h) are aligned by construction, but
-// MLIR 19's vector.load lowering only claims the element's 4 bytes, which makes NVPTX split each
-// into 4 scalar accesses. They are the only 4 x 32-bit vector accesses the kernels make, so all
-// of those get 16 (the emulator checks every access's alignment).
+// The vector accesses the kernels make are aligned to their size by construction: 16-byte ones
+// in the contraction kernels' shared tiles and staging (gpu_fma_contraction.h,
+// gpu_mma_contraction.h) and the vectorized elementwise loops (gpu_vectorize_elementwise.h),
+// 4-byte pairs of halves in the 16-bit tensor-core staging. MLIR 19's vector.load lowering
+// only claims the element's alignment, which makes NVPTX split each into scalar accesses. They
+// are the only 4 x 32-bit and 2 x 16-bit vector accesses the kernels make, so all of those get
+// their size (the emulator checks every access's alignment).
 void AlignVectorAccesses(mlir::ModuleOp module) {
-  auto is_vec4 = [](mlir::Type t) {
+  auto aligned_size = [](mlir::Type t) -> int64_t {
     auto v = mlir::dyn_cast<mlir::VectorType>(t);
-    return v && v.getRank() == 1 && v.getNumElements() == 4 && v.getElementType().getIntOrFloatBitWidth() == 32;
+    if (!v || v.getRank() != 1 || !v.getElementType().isIntOrFloat()) return 0;
+    const int64_t bits = v.getElementType().getIntOrFloatBitWidth();
+    if (v.getNumElements() == 4 && bits == 32) return 16;
+    if (v.getNumElements() == 2 && bits == 16) return 4;
+    return 0;
   };
   module.walk([&](mlir::LLVM::LoadOp load) {
-    if (is_vec4(load.getType())) load.setAlignment(16);
+    if (const int64_t size = aligned_size(load.getType())) load.setAlignment(size);
   });
   module.walk([&](mlir::LLVM::StoreOp store) {
-    if (is_vec4(store.getValue().getType())) store.setAlignment(16);
+    if (const int64_t size = aligned_size(store.getValue().getType())) store.setAlignment(size);
   });
 }
 
