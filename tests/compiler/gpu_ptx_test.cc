@@ -585,7 +585,12 @@ TEST(GpuTiledMatmulTest, EpilogueIsFusedIntoTheMatmulKernel) {
   ASSERT_TRUE(off.ok()) << off.status();
   absl::StatusOr<gpu::GpuProgram> on = CompileWith(g, feeds, {y}, Tiled("sm_90"));
   ASSERT_TRUE(on.ok()) << on.status();
-  EXPECT_GE(Launches(*off), 2);  // matmul, then bias + relu
+  // Untiled: one thread per output runs the fill, its dot product and the bias + relu (adjacent
+  // loops over the same space, gpu_fuse_parallel_loops.h), the product through a temp buffer.
+  EXPECT_EQ(Launches(*off), 1);
+  bool off_has_temp = false;
+  for (const gpu::GpuBuffer& b : off->buffers) off_has_temp |= b.kind == gpu::GpuBuffer::Kind::kTemp;
+  EXPECT_TRUE(off_has_temp);
   ASSERT_EQ(Launches(*on), 1);
   const gpu::GpuLaunch& l = on->steps[0].launch;
   // x, w, b, y: the matmul result never goes to memory (no temp buffer at all).
@@ -774,7 +779,9 @@ TEST_P(GpuTiledMlpTest, Mlp784x512x512x10) {
     if (ptxas.empty()) GTEST_SKIP() << "no ptxas: PTX not assembled";
     EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, absl::StrCat("mlp512_", tile, arch)));
   }
-  EXPECT_LT(launches[1], launches[0]);
+  // Untiled, each layer's fill, dot products and bias + relu are one kernel too (the hidden
+  // layers' as one block per output, the logits' as one thread per output).
+  EXPECT_LE(launches[1], launches[0]);
 }
 
 // Split-K (gpu_contraction_tiling.h): the MLP's batch-64 layers are 8 tiles each, so K = 784 is
@@ -811,10 +818,12 @@ TEST_P(GpuTiledMlpTest, SplitKForSmallGrids) {
   EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, absl::StrCat("mlp512_splitk_", arch)));
 }
 
-// allow_tf32: the tensor-core kernel. 1000 x 1000 x 1000 takes 128 x 128 tiles (8 x 8 blocks of
-// 256 threads); 64 x 784 x 512 takes 64-row tiles (8 x 1 blocks), K split as for f32. Per 32 of
-// K a warp issues 4 k-steps x its 4 x 4 (128-wide) or 2 x 4 (64-row) m16n8k8 tiles; the shared
-// tiles are 128 x 36 + 32 x 136 floats (A rows padded by 4, B rows by 8).
+// allow_tf32: the tensor-core kernel (gpu_mma_contraction.h). 1000 x 1000 x 1000 takes 128 x 128
+// tiles (8 x 8 blocks of 256 threads); 64 x 784 x 512 takes 64-row tiles (8 x 1 blocks), K split
+// as for f32. Per 16 of K a warp issues 2 k-steps x its 4 x 4 (128-wide) or 2 x 4 (64-row)
+// m16n8k8 tiles, reading each k-step's fragments as 16-byte slots (4 A tiles + 2 B slot pairs,
+// or 2 + 2); the shared tiles are two buffers of (tm + tn) x 16 words; each thread stages
+// tm / 64 + tn / 64 slots per step as 16-byte stores, in the loop and once before it.
 TEST_P(GpuTiledMlpTest, Tf32TensorCoreTiles) {
   const std::string arch = GetParam();
   struct Case {
@@ -822,9 +831,10 @@ TEST_P(GpuTiledMlpTest, Tf32TensorCoreTiles) {
     unsigned grid_x, grid_y;
     int mma;  // mma.sync instructions in the tiled kernel (the K loop unrolled once)
     int64_t shared;
+    int fragment_loads, slot_stores;
   };
-  for (const Case& c : {Case{1000, 1000, 1000, 8, 8, 64, (128 * 36 + 32 * 136) * 4},
-                        Case{64, 784, 512, 4, 1, 32, (64 * 36 + 32 * 136) * 4}}) {
+  for (const Case& c : {Case{1000, 1000, 1000, 8, 8, 32, 2 * (128 + 128) * 16 * 4, 2 * (4 + 2), 2 * (2 + 2)},
+                        Case{64, 784, 512, 4, 1, 16, 2 * (64 + 128) * 16 * 4, 2 * (2 + 2), 2 * (1 + 2)}}) {
     GraphBuilder g;
     Feeds feeds;
     Output a = Feed(g, feeds, "a", Rand(Shape({c.m, c.k}), 1));
@@ -844,6 +854,10 @@ TEST_P(GpuTiledMlpTest, Tf32TensorCoreTiles) {
     EXPECT_EQ(Count(kernel, "fma.rn.f32"), 0) << "the products go to the tensor cores";
     EXPECT_GT(Count(kernel, "-8192;"), 0) << "f32 operands are rounded to TF32 (mask 0xFFFFE000)";
     EXPECT_EQ(SharedBytes(kernel), c.shared);
+    EXPECT_EQ(Count(kernel, "ld.shared.v4."), c.fragment_loads) << c.m;
+    EXPECT_EQ(Count(kernel, "st.shared.v4."), c.slot_stores) << c.m;
+    EXPECT_EQ(Count(kernel, ".shared."), Count(kernel, ".shared.v4.")) << c.m << ": no scalar shared access";
+    EXPECT_EQ(Count(kernel, "bar.sync"), 2) << c.m << ": double-buffered, one barrier per step";
     const std::string ptxas = FindPtxas();
     if (ptxas.empty()) continue;
     const std::string report = PtxasVerbose(ptxas, p->ptx, arch, absl::StrCat("tf32_", c.m, "_", arch));
@@ -883,16 +897,25 @@ TEST_P(GpuTiledMlpTest, HalfOperandsTakeTheTensorCores) {
                   Count(kernel, "ld.global.u16"),
               0)
         << name << ": the operands are read as 16-bit elements";
-    // Fragments: 4 (A) + 2 (B) words per tile row and column of a warp, per instruction's K.
-    EXPECT_EQ(Count(kernel, "ld.shared.u32") + Count(kernel, "ld.shared.b32"), 2 * (4 * 4 + 4 * 2)) << name;
-    EXPECT_EQ(Count(kernel, "st.shared.u16") + Count(kernel, "st.shared.b16"), 0) << name << ": pairs are stored as words";
-    // Two 128-row tiles of 16 words, the rows in pairs of 32 + 4 words.
-    EXPECT_EQ(SharedBytes(kernel), 2 * 64 * 36 * 4) << name;
+    // Fragments: one 16-byte slot per A tile (4) and per pair of B tiles (2), per instruction's
+    // K; no scalar shared access; each thread stores 2 + 2 slots of 16 bytes per step (and
+    // before the loop).
+    EXPECT_EQ(Count(kernel, "ld.shared.v4."), 2 * (4 + 2)) << name;
+    EXPECT_EQ(Count(kernel, "st.shared.v4."), 2 * (2 + 2)) << name;
+    EXPECT_EQ(Count(kernel, ".shared."), Count(kernel, ".shared.v4.")) << name << ": no scalar shared access";
+    EXPECT_EQ(Count(kernel, "bar.sync"), 2) << name << ": double-buffered, one barrier per step";
+    // Two buffers of two 128-row tiles of 16 words.
+    EXPECT_EQ(SharedBytes(kernel), 2 * 2 * 128 * 16 * 4) << name;
     const std::string ptxas = FindPtxas();
     if (ptxas.empty()) continue;
     const std::string report = PtxasVerbose(ptxas, p->ptx, arch, absl::StrCat("half_mm_", name, "_", arch));
     ASSERT_FALSE(report.empty()) << "ptxas rejected the 16-bit kernel for " << arch;
-    EXPECT_THAT(report, HasSubstr(" 0 bytes spill stores"));
+    EXPECT_THAT(report, HasSubstr(" 0 bytes spill stores")) << name;
+    // Two blocks of 256 threads per SM: at most 128 registers, which .minnctapersm asks of ptxas.
+    EXPECT_THAT(kernel, HasSubstr(".minnctapersm 2")) << name;
+    std::smatch regs;
+    ASSERT_TRUE(std::regex_search(report, regs, std::regex("Used (\\d+) registers"))) << report;
+    EXPECT_LE(std::stoi(regs[1].str()), 128) << report;
   }
 }
 
@@ -931,6 +954,39 @@ TEST_P(GpuTiledMlpTest, HalfConvolutionsTakeTheTensorCores) {
     if (ptxas.empty()) continue;
     EXPECT_TRUE(PtxasAccepts(ptxas, p->ptx, arch, absl::StrCat("half_conv_", name, "_", arch)));
   }
+}
+
+// Adjacent loops over the same space become one kernel (gpu_fuse_parallel_loops.h) unless an
+// iteration would read what another one writes. A 2-layer classifier at batch 1 (K 6 and 5:
+// one thread per output): each layer's fill, dot product and bias (+ relu) is one launch, the
+// softmax's row max, exp, row sum and division (spaces 1 and 1 x 3) four.
+TEST(GpuLoopFusionTest, SmallDenseLayersAreOneKernelEach) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output x = Feed(g, feeds, "x", Rand({1, 6}, 1));
+  Output h = g.Add("relu", "Relu", {g.Add("ba1", "BiasAdd", {g.Add("mm1", "MatMul", {x, g.Const("w1", Rand({6, 5}, 2))}), g.Const("b1", Rand({5}, 3))})});
+  Output logits = g.Add("ba2", "BiasAdd", {g.Add("mm2", "MatMul", {h, g.Const("w2", Rand({5, 3}, 4))}), g.Const("b2", Rand({3}, 5))});
+  absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, {g.Add("sm", "Softmax", {logits})});
+  ASSERT_TRUE(p.ok()) << p.status();
+  ExpectWellFormed(*p, "sm_90");
+  EXPECT_EQ(Launches(*p), 2 + 4);
+  const std::string first = EntryText(p->ptx, p->steps.front().launch.kernel);
+  // The bias load and the relu (a compare and select, or a max) in the first layer's kernel.
+  EXPECT_THAT(first, ::testing::ContainsRegex("max\\.f32|max\\.NaN\\.f32|selp\\.f32")) << first;
+  EXPECT_EQ(Count(first, "fma.rn.f32"), 6) << first;
+}
+
+// y = x + 1 (fetched) and its transpose: the same 64 x 64 space, but iteration (i, j) of the
+// transpose reads element (j, i): two launches (the emulator test of the same graph,
+// GpuModelsTest.TransposedReadOfAFetchedResult, checks the values).
+TEST(GpuLoopFusionTest, LoopsReadingOtherIterationsElementsStayApart) {
+  GraphBuilder g;
+  Feeds feeds;
+  Output y = g.Add("y", "Add", {Feed(g, feeds, "x", Rand({64, 64}, 1)), g.Const("one", Tensor::FromVector<float>({1.0f}))});
+  Output t = g.Add("t", "Transpose", {y, g.Const("p", Tensor::FromVector<int32_t>({1, 0}))});
+  absl::StatusOr<gpu::GpuProgram> p = Compile(g, feeds, {t, y});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(Launches(*p), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, GpuTiledMlpTest, ::testing::Values("sm_80", "sm_90"));
