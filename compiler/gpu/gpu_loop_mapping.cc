@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "compiler/gpu/gpu_diagnostics.h"
+#include "compiler/gpu/gpu_fuse_parallel_loops.h"
 #include "compiler/gpu/gpu_vectorize_elementwise.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -32,67 +33,6 @@ bool StaysOnHost(mlir::Operation* op) {
                    mlir::memref::CopyOp, mlir::scf::ParallelOp, mlir::gpu::LaunchOp, mlir::func::ReturnOp>(op);
 }
 
-
-// True when `a` and `b` iterate over the same constant space.
-bool SameIterationSpace(mlir::scf::ParallelOp a, mlir::scf::ParallelOp b) {
-  if (a.getNumLoops() != b.getNumLoops()) return false;
-  for (unsigned i = 0; i < a.getNumLoops(); ++i) {
-    for (auto [x, y] : {std::pair{a.getLowerBound()[i], b.getLowerBound()[i]}, std::pair{a.getUpperBound()[i], b.getUpperBound()[i]},
-                        std::pair{a.getStep()[i], b.getStep()[i]}}) {
-      std::optional<int64_t> cx = mlir::getConstantIntValue(x), cy = mlir::getConstantIntValue(y);
-      if (!cx || !cy || *cx != *cy) return false;
-    }
-  }
-  return true;
-}
-
-bool IndicesAreInductionVars(mlir::ValueRange indices, mlir::scf::ParallelOp loop) {
-  mlir::ValueRange ivs = loop.getInductionVars();
-  if (indices.size() != ivs.size()) return false;
-  for (size_t i = 0; i < ivs.size(); ++i) {
-    if (indices[i] != ivs[i]) return false;
-  }
-  return true;
-}
-
-// A fill loop (`buf[ivs] = c` and nothing else) followed by a loop over the same space that
-// touches `buf` only at its own ivs (a contraction, pooling or reduction accumulating into it)
-// merges into that loop: each thread initializes its element before accumulating into it.
-// One launch instead of two; correct by construction, since no thread reads another's element.
-void FuseFillsIntoConsumers(mlir::func::FuncOp func) {
-  mlir::Block& body = func.getBody().front();
-  for (mlir::Operation& op : llvm::make_early_inc_range(body)) {
-    auto fill = mlir::dyn_cast<mlir::scf::ParallelOp>(op);
-    if (!fill || fill.getBody()->getOperations().size() != 2) continue;
-    auto store = mlir::dyn_cast<mlir::memref::StoreOp>(fill.getBody()->front());
-    if (!store || !IndicesAreInductionVars(store.getIndices(), fill) || !fill.isDefinedOutsideOfLoop(store.getValue())) continue;
-    mlir::Value buf = store.getMemRef();
-    mlir::Operation* next = fill->getNextNode();
-    while (next && mlir::isa<mlir::arith::ConstantOp, mlir::memref::AllocOp>(next)) next = next->getNextNode();
-    auto consumer = mlir::dyn_cast_or_null<mlir::scf::ParallelOp>(next);
-    if (!consumer || !SameIterationSpace(fill, consumer)) continue;
-    bool ok = true;
-    for (mlir::Operation* user : buf.getUsers()) {
-      if (user == store.getOperation()) continue;
-      if (!consumer->isAncestor(user)) {
-        // Uses after the consumer are fine unless they are aliases the check below cannot see.
-        ok &= !mlir::isa<mlir::ViewLikeOpInterface>(user);
-        continue;
-      }
-      if (auto load = mlir::dyn_cast<mlir::memref::LoadOp>(user)) {
-        ok &= IndicesAreInductionVars(load.getIndices(), consumer);
-      } else if (auto st = mlir::dyn_cast<mlir::memref::StoreOp>(user)) {
-        ok &= st.getValue() != buf && IndicesAreInductionVars(st.getIndices(), consumer);
-      } else {
-        ok = false;
-      }
-    }
-    if (!ok) continue;
-    store->moveBefore(&consumer.getBody()->front());
-    for (unsigned i = 0; i < consumer.getNumLoops(); ++i) store.getIndicesMutable()[i].assign(consumer.getInductionVars()[i]);
-    fill.erase();
-  }
-}
 
 }  // namespace
 
@@ -125,7 +65,7 @@ absl::Status PrepareLinalgForGpu(mlir::func::FuncOp func) {
 }
 
 absl::Status CollapseParallelLoopsForGpu(mlir::func::FuncOp func) {
-  FuseFillsIntoConsumers(func);
+  FuseAdjacentParallelLoops(func);
   VectorizeElementwiseLoops(func);
   mlir::Block& body = func.getBody().front();
   mlir::IRRewriter rewriter(func.getContext());

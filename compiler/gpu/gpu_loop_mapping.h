@@ -1,8 +1,11 @@
 // From bufferized linalg to GPU-mapped parallel loops, on the host function (memrefs):
 //   1. every linalg op gets its parallel dims first (a generic, interchanged), so that lowering
 //      to loops gives one scf.parallel over the output with sequential reduction loops inside;
-//   2. after lowering to loops and folding views into loads/stores, a fill loop merges into the
-//      loop right after it that accumulates into the filled buffer (same space, same index);
+//   2. after lowering to loops and folding views into loads/stores, adjacent loops over the
+//      same space merge where each iteration only touches its own elements of what they share
+//      (gpu_fuse_parallel_loops.h: a fill, the contraction accumulating into it, its
+//      elementwise consumer), then large elementwise loops take 4 elements per thread
+//      (gpu_vectorize_elementwise.h);
 //   3. whatever is left at the top level that is not a buffer, a constant, a launch or a
 //      parallel loop (a short reduction to a scalar, a store of one element) is wrapped in a
 //      one-iteration scf.parallel: the host runs no computation;

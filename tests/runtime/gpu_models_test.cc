@@ -193,6 +193,36 @@ TEST_P(GpuModelsTest, CnnMatchesTheCpu) {
   }
 }
 
+// Small dense layers (K 6 and 5: one thread per output): each layer's fill, dot products and
+// bias + relu run as one kernel (gpu_fuse_parallel_loops.h), the hidden activation through a
+// temp that each thread writes and reads back itself.
+TEST_P(GpuModelsTest, FusedThreadPerOutputLayersMatchTheCpu) {
+  for (int64_t batch : {1, 3}) {
+    graph_name_ = absl::StrCat("small dense batch ", batch);
+    Builder b;
+    Output h = b.Placeholder("x", Shape{batch, 6});
+    h = b.Node("hidden", "Relu", {b.Node("ba1", "BiasAdd", {b.Node("mm1", "MatMul", {h, b.Const("w1", Pattern(Shape{6, 5}, 2, 0.5f))}),
+                                                            b.Const("b1", Pattern(Shape{5}, 3, 0.2f))})});
+    Output logits = b.Node("ba2", "BiasAdd", {b.Node("mm2", "MatMul", {h, b.Const("w2", Pattern(Shape{5, 3}, 4, 0.5f))}),
+                                              b.Const("b2", Pattern(Shape{3}, 5, 0.2f))});
+    b.Node("probs", "Softmax", {logits});
+    ASSERT_TRUE(b.status().ok()) << b.status();
+    Compare(b.graph(), Pattern(Shape{batch, 6}, 1, 1.f), "hidden");
+  }
+}
+
+// y = x + 1 fetched, and its transpose: loops over the same space that must not merge
+// (iteration (i, j) of the transpose reads element (j, i) of y). Merged, the emulator's
+// threads would read elements of y not yet written.
+TEST_P(GpuModelsTest, TransposedReadOfAFetchedResult) {
+  graph_name_ = "transposed read";
+  Builder b;
+  Output y = b.Node("y", "Add", {b.Placeholder("x", Shape{64, 64}), b.Const("one", Pattern(Shape{64, 64}, 6, 1.f))});
+  b.Node("probs", "Transpose", {y, b.Const("perm", Tensor::FromVector<int32_t>({1, 0}))});
+  ASSERT_TRUE(b.status().ok()) << b.status();
+  Compare(b.graph(), Pattern(Shape{64, 64}, 7, 1.f), "y");
+}
+
 // GpuCompileOptions::tile_contractions (shared-memory tiled matmul with the bias/relu epilogue
 // fused, off by default until this test has passed on a GPU). CudaBackend has no hook for
 // compile options, so the program is compiled with CompileGpuProgram and run through
