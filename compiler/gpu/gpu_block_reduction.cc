@@ -1,5 +1,7 @@
 // See gpu_block_reduction.h.
 #include "compiler/gpu/gpu_block_reduction.h"
+
+#include "compiler/gpu/gpu_epilogue.h"
 #include "compiler/gpu/gpu_linalg_util.h"
 
 #include <limits>
@@ -89,6 +91,11 @@ void LowerOne(mlir::linalg::GenericOp generic, const Combiner& combiner, llvm::A
   // there instead of being written by a launch of its own and read back.
   mlir::linalg::FillOp fill = FillRightBefore(generic, generic.getDpsInitOperand(0)->get());
   mlir::Value fill_value = fill ? fill.getDpsInputOperand(0)->get() : mlir::Value();
+  // ... and the elementwise consumer of the result (a dense layer's bias + relu) applied there
+  // too, the result itself then never stored.
+  std::vector<mlir::Value> inputs;
+  for (mlir::OpOperand* in : generic.getDpsInputOperands()) inputs.push_back(in->get());
+  Epilogue epilogue = Epilogue::Find(generic, inputs);
   mlir::OpBuilder b(generic);
   const mlir::Location loc = generic.getLoc();
   auto index = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
@@ -149,12 +156,20 @@ void LowerOne(mlir::linalg::GenericOp generic, const Combiner& combiner, llvm::A
     mlir::IRMapping map;
     for (unsigned k = 0; k < 2; ++k) map.map(c->getOperand(k), c->getOperand(k) == acc ? old : reduced_value.getResult());
     mlir::Operation* combined = ib.clone(*c, map);
-    ib.create<mlir::memref::StoreOp>(l, combined->getResult(0), out, indices);
+    if (epilogue) {
+      epilogue.Emit(ib, l, combined->getResult(0), indices);
+    } else {
+      ib.create<mlir::memref::StoreOp>(l, combined->getResult(0), out, indices);
+    }
     ib.create<mlir::scf::YieldOp>(l);
   });
   b.create<mlir::gpu::TerminatorOp>(loc);
   generic.erase();
   if (fill) fill.erase();
+  if (epilogue) {
+    epilogue.EraseConsumer();
+    if (auto alloc = out.getDefiningOp<mlir::memref::AllocOp>(); alloc && alloc->use_empty()) alloc.erase();
+  }
 }
 
 }  // namespace

@@ -1,8 +1,7 @@
 // What the contraction tiler (gpu_contraction_tiling.h) finds in a bufferized host function:
-// matmul-like linalg ops, where their operands' elements come from, the constant C starts as,
-// and the elementwise consumer that can be computed in the kernel's epilogue. Shared by the
-// tiler and the kernels' main loops (gpu_fma_contraction.h, gpu_mma_contraction.h); nothing here rewrites IR except
-// EpilogueConsumer, which moves independent ops in front of the contraction.
+// matmul-like linalg ops, where their operands' elements come from and the constant C starts
+// as (the consumer computed in the epilogue: gpu_epilogue.h). Shared by the tiler and the
+// kernels' main loops (gpu_fma_contraction.h, gpu_mma_contraction.h); nothing here rewrites IR.
 #pragma once
 
 #include <cstdint>
@@ -80,11 +79,6 @@ inline bool IsHalfFloat(mlir::Type t) { return t.isF16() || t.isBF16(); }
 std::optional<Contraction> Match(mlir::linalg::LinalgOp op);
 // The linalg.fill of `out` with a constant right before `op` (constants and allocs between).
 mlir::linalg::FillOp ConstantFillRightBefore(mlir::Operation* op, mlir::Value out);
-// The elementwise generic that consumes C at its own element, when it follows the contraction
-// with only independent linalg ops between (those are moved in front of the contraction) and
-// C (a temp) is read by nothing after it; its result is then computed in the epilogue and C is
-// not written.
-mlir::linalg::GenericOp EpilogueConsumer(Contraction c);
 Source SourceOf(Contraction& c, mlir::OpOperand* operand);
 // Sets c.init_value / c.init_copy when every element of C is one constant before `c.op`.
 void FindConstantInit(Contraction& c);

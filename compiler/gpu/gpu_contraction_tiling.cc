@@ -1,6 +1,7 @@
 // See gpu_contraction_tiling.h.
 #include "compiler/gpu/gpu_contraction_tiling.h"
 #include "compiler/gpu/gpu_contraction_match.h"
+#include "compiler/gpu/gpu_epilogue.h"
 #include "compiler/gpu/gpu_fma_contraction.h"
 #include "compiler/gpu/gpu_mma_contraction.h"
 #include "compiler/gpu/gpu_warpgroup_mma.h"
@@ -278,23 +279,16 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
   mlir::OpOperand* out_operand = op.getDpsInitOperand(0);
   const mlir::Value out = out_operand->get();
   mlir::linalg::FillOp fill = ConstantFillRightBefore(op, out);
-  mlir::linalg::GenericOp consumer = EpilogueConsumer(c);
-  // Consumer inputs that hold one constant (Relu's broadcast zero): used as such, not loaded.
-  std::vector<mlir::Value> consumer_constants;
-  if (consumer) {
-    for (mlir::OpOperand* in : consumer.getDpsInputOperands()) {
-      consumer_constants.push_back(in->get() == out ? mlir::Value() : ConstantContent(op, in->get()));
-    }
-  }
+  Epilogue epilogue = Epilogue::Find(op, {c.a->get(), c.b->get()});
 
   mlir::OpBuilder b(op);
   const mlir::Location loc = op.getLoc();
   auto index = [&](int64_t v) -> mlir::Value { return b.create<mlir::arith::ConstantIndexOp>(loc, v); };
   const mlir::Type f32 = b.getF32Type();
   Source a_src = SourceOf(c, c.a), b_src = SourceOf(c, c.b);
-  if (consumer) {
+  if (epilogue) {
     // The kernel's stores must not land in what its tile loads read.
-    const mlir::Value dest = Root(consumer.getDpsInitOperand(0)->get());
+    const mlir::Value dest = Root(epilogue.destination());
     if (Root(a_src.buffer) == dest) a_src = Source{c.a->get(), op.getMatchingIndexingMap(c.a)};
     if (Root(b_src.buffer) == dest) b_src = Source{c.b->get(), op.getMatchingIndexingMap(c.b)};
   }
@@ -379,32 +373,11 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
     std::vector<mlir::Value> c_indices = ApplyMap(ib, l, op.getMatchingIndexingMap(out_operand), dims);
     mlir::Value old = fill_value ? fill_value : ib.create<mlir::memref::LoadOp>(l, out, c_indices).getResult();
     mlir::Value value = ib.create<mlir::arith::AddFOp>(l, old, sum);
-    if (!consumer) {
+    if (epilogue) {
+      epilogue.Emit(ib, l, value, c_indices);
+    } else {
       ib.create<mlir::memref::StoreOp>(l, value, out, c_indices);
-      return;
     }
-    mlir::Block& body = consumer.getRegion().front();
-    mlir::IRMapping map;
-    for (unsigned k = 0; k < consumer.getNumDpsInputs(); ++k) {
-      mlir::OpOperand* in_operand = consumer.getDpsInputOperand(k);
-      if (in_operand->get() == out) {
-        map.map(body.getArgument(k), value);
-      } else if (consumer_constants[k]) {
-        map.map(body.getArgument(k), consumer_constants[k]);
-      } else {
-        std::vector<mlir::Value> at = ApplyMap(ib, l, consumer.getMatchingIndexingMap(in_operand), c_indices);
-        map.map(body.getArgument(k), ib.create<mlir::memref::LoadOp>(l, in_operand->get(), at));
-      }
-    }
-    for (mlir::Operation& body_op : body.without_terminator()) {
-      if (auto idx = mlir::dyn_cast<mlir::linalg::IndexOp>(body_op)) {
-        map.map(idx.getResult(), c_indices[idx.getDim()]);
-        continue;
-      }
-      ib.clone(body_op, map);
-    }
-    ib.create<mlir::memref::StoreOp>(l, map.lookup(body.getTerminator()->getOperand(0)),
-                                     consumer.getDpsInitOperand(0)->get(), c_indices);
   };
   // partial[split, batch, row, col] as one flat index.
   auto partial_index = [&](mlir::OpBuilder& ib, mlir::Location l, mlir::Value s, mlir::Value bl, mlir::Value row,
@@ -475,7 +448,7 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
     src->folded_transpose.erase();
     if (auto alloc = temp.getDefiningOp<mlir::memref::AllocOp>(); alloc && alloc->use_empty()) alloc.erase();
   }
-  if (consumer) consumer.erase();
+  epilogue.EraseConsumer();
   if (auto alloc = out.getDefiningOp<mlir::memref::AllocOp>(); alloc && alloc->use_empty()) alloc.erase();
 }
 
