@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "compiler/gpu/gpu_diagnostics.h"
 #include "compiler/gpu/gpu_fuse_parallel_loops.h"
+#include "compiler/gpu/gpu_promote_accumulators.h"
 #include "compiler/gpu/gpu_vectorize_elementwise.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -66,6 +67,7 @@ absl::Status PrepareLinalgForGpu(mlir::func::FuncOp func) {
 
 absl::Status CollapseParallelLoopsForGpu(mlir::func::FuncOp func) {
   FuseAdjacentParallelLoops(func);
+  PromoteLoopAccumulators(func);
   VectorizeElementwiseLoops(func);
   mlir::Block& body = func.getBody().front();
   mlir::IRRewriter rewriter(func.getContext());

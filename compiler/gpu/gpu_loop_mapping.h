@@ -4,7 +4,8 @@
 //   2. after lowering to loops and folding views into loads/stores, adjacent loops over the
 //      same space merge where each iteration only touches its own elements of what they share
 //      (gpu_fuse_parallel_loops.h: a fill, the contraction accumulating into it, its
-//      elementwise consumer), then large elementwise loops take 4 elements per thread
+//      elementwise consumer), accumulators of sequential loops stay in registers
+//      (gpu_promote_accumulators.h), then large elementwise loops take 4 elements per thread
 //      (gpu_vectorize_elementwise.h);
 //   3. whatever is left at the top level that is not a buffer, a constant, a launch or a
 //      parallel loop (a short reduction to a scalar, a store of one element) is wrapped in a

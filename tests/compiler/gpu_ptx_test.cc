@@ -975,6 +975,9 @@ TEST(GpuLoopFusionTest, SmallDenseLayersAreOneKernelEach) {
   // The bias load and the relu (a compare and select, or a max) in the first layer's kernel.
   EXPECT_THAT(first, ::testing::ContainsRegex("max\\.f32|max\\.NaN\\.f32|selp\\.f32")) << first;
   EXPECT_EQ(Count(first, "fma.rn.f32"), 6) << first;
+  // The dot product's accumulator stays in a register across K (gpu_promote_accumulators.h):
+  // the product and the activation are stored once each, not once per K step.
+  EXPECT_EQ(Count(first, "st.global.f32"), 2) << first;
 }
 
 // A batch-1 dense layer with K >= 128 is a block reduction (one block per output); its bias +
