@@ -98,10 +98,10 @@ constexpr int64_t kSplitBelowBlocks = 64, kSplitTargetBlocks = 128, kMaxSplits =
 
 // How many K ranges the contraction is split into: 1, or, when its tiles would leave most of a
 // GPU's ~100+ SMs idle (the MLP's 64x784x512 layer is 8 tiles), enough for about
-// kSplitTargetBlocks blocks with at least kMinSplitK of K each. The tensor-core kernel's blocks
-// (up to 254 registers x 256 threads) fit one per SM, the f32 kernel's 128 x 128 ones two: a
-// grid of fewer than 128 of those is split too (a 1024^3 matmul is 64 blocks). `chunk` (a
-// multiple of the K tile) is each split's K range.
+// kSplitTargetBlocks blocks with at least kMinSplitK of K each. The tensor-core kernels' blocks
+// and the f32 kernel's 128 x 128 ones are large (128 registers x 256 threads: two per SM; the
+// wgmma kernel's one): a grid of fewer than 128 of those is split too (a 1024^3 f32 matmul is
+// 64 blocks). `chunk` (a multiple of the K tile) is each split's K range.
 int64_t SplitsFor(const Contraction& c, const TileConfig& tiles, int64_t* chunk) {
   const int64_t blocks = ((c.n + tiles.tn - 1) / tiles.tn) * ((c.m + tiles.tm - 1) / tiles.tm) * c.batch;
   const bool large_blocks = tiles.tensor_cores() || tiles.tm * tiles.tn >= 128 * 128;
