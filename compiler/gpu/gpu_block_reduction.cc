@@ -156,20 +156,13 @@ void LowerOne(mlir::linalg::GenericOp generic, const Combiner& combiner, llvm::A
     mlir::IRMapping map;
     for (unsigned k = 0; k < 2; ++k) map.map(c->getOperand(k), c->getOperand(k) == acc ? old : reduced_value.getResult());
     mlir::Operation* combined = ib.clone(*c, map);
-    if (epilogue) {
-      epilogue.Emit(ib, l, combined->getResult(0), indices);
-    } else {
-      ib.create<mlir::memref::StoreOp>(l, combined->getResult(0), out, indices);
-    }
+    epilogue.Store(ib, l, combined->getResult(0), indices);
     ib.create<mlir::scf::YieldOp>(l);
   });
   b.create<mlir::gpu::TerminatorOp>(loc);
   generic.erase();
   if (fill) fill.erase();
-  if (epilogue) {
-    epilogue.EraseConsumer();
-    if (auto alloc = out.getDefiningOp<mlir::memref::AllocOp>(); alloc && alloc->use_empty()) alloc.erase();
-  }
+  epilogue.Finish();
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 #include "compiler/gpu/gpu_warpgroup_mma.h"
 
 #include <algorithm>
-#include <array>
 #include <optional>
 #include <tuple>
 #include <utility>
@@ -16,14 +15,10 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
-#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-#include "mlir/IR/IRMapping.h"
-#include "mlir/Interfaces/ViewLikeInterface.h"
 
 namespace strata::gpu {
 
@@ -297,10 +292,7 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
   if (cfg.wgmma) {
     // Flat core matrices (WgmmaTileIndex); the 16-bit kernel's tiles hold pairs as i32.
     const mlir::Type word = cfg.unit == Unit::kHalf ? mlir::Type(b.getI32Type()) : f32;
-    const mlir::Attribute workgroup = mlir::gpu::AddressSpaceAttr::get(ctx, mlir::gpu::AddressSpace::Workgroup);
-    auto tile_type = [&](int64_t rows) {
-      return mlir::MemRefType::get({rows / 8 * cfg.sbo_words()}, word, mlir::MemRefLayoutAttrInterface(), workgroup);
-    };
+    auto tile_type = [&](int64_t rows) { return SharedMemRefType(ctx, {rows / 8 * cfg.sbo_words()}, word); };
     a_tile_type = tile_type(cfg.tm);
     b_tile_type = tile_type(cfg.tn);
   } else if (cfg.tensor_cores()) {
@@ -373,11 +365,7 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
     std::vector<mlir::Value> c_indices = ApplyMap(ib, l, op.getMatchingIndexingMap(out_operand), dims);
     mlir::Value old = fill_value ? fill_value : ib.create<mlir::memref::LoadOp>(l, out, c_indices).getResult();
     mlir::Value value = ib.create<mlir::arith::AddFOp>(l, old, sum);
-    if (epilogue) {
-      epilogue.Emit(ib, l, value, c_indices);
-    } else {
-      ib.create<mlir::memref::StoreOp>(l, value, out, c_indices);
-    }
+    epilogue.Store(ib, l, value, c_indices);
   };
   // partial[split, batch, row, col] as one flat index.
   auto partial_index = [&](mlir::OpBuilder& ib, mlir::Location l, mlir::Value s, mlir::Value bl, mlir::Value row,
@@ -448,8 +436,7 @@ void Lower(Contraction c, bool split_k, Unit unit, bool wgmma) {
     src->folded_transpose.erase();
     if (auto alloc = temp.getDefiningOp<mlir::memref::AllocOp>(); alloc && alloc->use_empty()) alloc.erase();
   }
-  epilogue.EraseConsumer();
-  if (auto alloc = out.getDefiningOp<mlir::memref::AllocOp>(); alloc && alloc->use_empty()) alloc.erase();
+  epilogue.Finish();
 }
 
 }  // namespace

@@ -53,10 +53,10 @@ bool IsEpilogue(mlir::Value out, llvm::ArrayRef<mlir::Value> inputs, mlir::linal
 }  // namespace
 
 Epilogue Epilogue::Find(mlir::linalg::LinalgOp producer, llvm::ArrayRef<mlir::Value> inputs) {
-  Epilogue none;
-  if (producer.getNumDpsInits() != 1) return none;
-  mlir::Value out = producer.getDpsInitOperand(0)->get();
-  if (!out.getDefiningOp<mlir::memref::AllocOp>()) return none;
+  Epilogue e;  // C stored, until a consumer is found
+  e.c_ = producer.getDpsInitOperand(0)->get();
+  const mlir::Value out = e.c_;
+  if (producer.getNumDpsInits() != 1 || !out.getDefiningOp<mlir::memref::AllocOp>()) return e;
   std::vector<mlir::Value> roots{Root(out)};
   for (mlir::Value in : inputs) roots.push_back(Root(in));
   std::vector<mlir::Operation*> independent;
@@ -72,31 +72,33 @@ Epilogue Epilogue::Find(mlir::linalg::LinalgOp producer, llvm::ArrayRef<mlir::Va
       break;
     }
     auto linalg = mlir::dyn_cast<mlir::linalg::LinalgOp>(next);
-    if (!linalg || !Disjoint(linalg, roots)) return none;
+    if (!linalg || !Disjoint(linalg, roots)) return e;
     // Its operands must be available before the producer.
     for (mlir::Value v : next->getOperands()) {
       mlir::Operation* def = v.getDefiningOp();
-      if (def && def->getBlock() == producer->getBlock() && !def->isBeforeInBlock(producer)) return none;
+      if (def && def->getBlock() == producer->getBlock() && !def->isBeforeInBlock(producer)) return e;
     }
     independent.push_back(next);
   }
-  if (!consumer) return none;
+  if (!consumer) return e;
   // Nothing after the producer but the consumer reads C.
   for (mlir::Operation* user : out.getUsers()) {
     if (user == producer.getOperation() || user == consumer.getOperation()) continue;
-    if (user->getBlock() != producer->getBlock() || !user->isBeforeInBlock(producer)) return none;
+    if (user->getBlock() != producer->getBlock() || !user->isBeforeInBlock(producer)) return e;
   }
   for (mlir::Operation* op : independent) op->moveBefore(producer);
-  Epilogue e;
   e.consumer_ = consumer;
-  e.c_ = out;
   for (mlir::OpOperand* in : consumer.getDpsInputOperands()) {
     e.constants_.push_back(in->get() == out ? mlir::Value() : ConstantContent(producer, in->get()));
   }
   return e;
 }
 
-void Epilogue::Emit(mlir::OpBuilder& b, mlir::Location loc, mlir::Value value, const std::vector<mlir::Value>& c_indices) const {
+void Epilogue::Store(mlir::OpBuilder& b, mlir::Location loc, mlir::Value value, const std::vector<mlir::Value>& c_indices) const {
+  if (!consumer_) {
+    b.create<mlir::memref::StoreOp>(loc, value, c_, c_indices);
+    return;
+  }
   mlir::Block& body = consumer_.getRegion().front();
   mlir::IRMapping map;
   for (unsigned k = 0; k < consumer_.getNumDpsInputs(); ++k) {
@@ -120,9 +122,10 @@ void Epilogue::Emit(mlir::OpBuilder& b, mlir::Location loc, mlir::Value value, c
   b.create<mlir::memref::StoreOp>(loc, map.lookup(body.getTerminator()->getOperand(0)), destination(), c_indices);
 }
 
-void Epilogue::EraseConsumer() {
+void Epilogue::Finish() {
   if (consumer_) consumer_.erase();
   consumer_ = nullptr;
+  if (auto alloc = c_.getDefiningOp<mlir::memref::AllocOp>(); alloc && alloc->use_empty()) alloc.erase();
 }
 
 }  // namespace strata::gpu

@@ -19,20 +19,22 @@ class Epilogue {
   // epilogue: the next linalg op but for independent ones (moved in front of `producer`), an
   // elementwise generic over C's space reading C once at its own element, writing a buffer
   // none of `inputs` (the producer's operands), nor C, lives in, with C read by nothing after
-  // it. Empty (no consumer) otherwise.
+  // it. Without one, the epilogue stores C.
   static Epilogue Find(mlir::linalg::LinalgOp producer, llvm::ArrayRef<mlir::Value> inputs);
 
+  // Whether there is a consumer to compute.
   explicit operator bool() const { return static_cast<bool>(consumer_); }
-  mlir::linalg::GenericOp consumer() const { return consumer_; }
-  // Where the consumer's result goes.
+  // Where the consumer's result goes (only with a consumer).
   mlir::Value destination() const { return consumer_.getDpsInitOperand(0)->get(); }
 
-  // The consumer at C's element `c_indices` (C's value there: `value`): its other inputs loaded
-  // (or their constant content), its body, its result stored.
-  void Emit(mlir::OpBuilder& b, mlir::Location loc, mlir::Value value, const std::vector<mlir::Value>& c_indices) const;
+  // C's value `value` at its element `c_indices`, as the producer's kernel leaves it: through
+  // the consumer (its other inputs loaded or their constant content, its body, its result
+  // stored), or stored into C when there is none.
+  void Store(mlir::OpBuilder& b, mlir::Location loc, mlir::Value value, const std::vector<mlir::Value>& c_indices) const;
 
-  // Erases the consumer, once the producer's kernel computes it.
-  void EraseConsumer();
+  // Once the producer's kernel is built (and the producer erased): the consumer erased, and C's
+  // allocation when nothing uses it any more.
+  void Finish();
 
  private:
   mutable mlir::linalg::GenericOp consumer_;  // op handles are not const-correct

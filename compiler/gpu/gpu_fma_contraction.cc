@@ -119,11 +119,7 @@ FmaTiles FmaTilesFor(int64_t m, int64_t n, int64_t batch) {
 }
 
 std::pair<mlir::MemRefType, mlir::MemRefType> FmaSharedTileTypes(mlir::MLIRContext* ctx, const FmaTiles& t) {
-  const mlir::Attribute workgroup = mlir::gpu::AddressSpaceAttr::get(ctx, mlir::gpu::AddressSpace::Workgroup);
-  auto tile = [&](int64_t x) {
-    return mlir::MemRefType::get({2, t.tk, x + kPad}, mlir::Float32Type::get(ctx), mlir::MemRefLayoutAttrInterface(),
-                                 workgroup);
-  };
+  auto tile = [&](int64_t x) { return SharedMemRefType(ctx, {2, t.tk, x + kPad}, mlir::Float32Type::get(ctx)); };
   return {tile(t.tm), tile(t.tn)};
 }
 

@@ -3,6 +3,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Interfaces/ViewLikeInterface.h"
 
@@ -33,6 +34,11 @@ mlir::linalg::FillOp FillRightBefore(mlir::Operation* op, mlir::Value out) {
   auto fill = mlir::dyn_cast_or_null<mlir::linalg::FillOp>(prev);
   if (!fill || fill.getNumDpsInits() != 1 || fill.getDpsInitOperand(0)->get() != out) return nullptr;
   return fill;
+}
+
+mlir::MemRefType SharedMemRefType(mlir::MLIRContext* ctx, llvm::ArrayRef<int64_t> shape, mlir::Type element) {
+  const mlir::Attribute workgroup = mlir::gpu::AddressSpaceAttr::get(ctx, mlir::gpu::AddressSpace::Workgroup);
+  return mlir::MemRefType::get(shape, element, mlir::MemRefLayoutAttrInterface(), workgroup);
 }
 
 mlir::Value Root(mlir::Value v) {

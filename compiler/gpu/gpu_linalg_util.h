@@ -24,6 +24,9 @@ void Delinearize(mlir::OpBuilder& b, mlir::Location loc, mlir::Value linear, llv
 // between); null otherwise.
 mlir::linalg::FillOp FillRightBefore(mlir::Operation* op, mlir::Value out);
 
+// A `shape` x `element` buffer in the block's shared (workgroup) memory: a kernel's tiles.
+mlir::MemRefType SharedMemRefType(mlir::MLIRContext* ctx, llvm::ArrayRef<int64_t> shape, mlir::Type element);
+
 // The buffer a chain of views (expand/collapse_shape, subview, cast, ...) starts from.
 mlir::Value Root(mlir::Value v);
 

@@ -152,11 +152,8 @@ void EmitMma(const Builder& h, MmaOperands operands, const std::array<Value, 4>&
 }  // namespace
 
 std::pair<mlir::MemRefType, mlir::MemRefType> MmaSharedTileTypes(mlir::MLIRContext* ctx, const MmaTiles& tiles) {
-  const mlir::Attribute workgroup = mlir::gpu::AddressSpaceAttr::get(ctx, mlir::gpu::AddressSpace::Workgroup);
   const mlir::Type word = tiles.half() ? mlir::Type(mlir::IntegerType::get(ctx, 32)) : mlir::Float32Type::get(ctx);
-  auto tile = [&](int64_t rows) {
-    return mlir::MemRefType::get({2, rows * kStepWords}, word, mlir::MemRefLayoutAttrInterface(), workgroup);
-  };
+  auto tile = [&](int64_t rows) { return SharedMemRefType(ctx, {2, rows * kStepWords}, word); };
   return {tile(tiles.tm), tile(tiles.tn)};
 }
 
